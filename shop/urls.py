@@ -16,6 +16,7 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
+    path("shop/dashboard/xiangpin/", include("shop.backoffice.urls")),
     path("shop/", include(apps.get_app_config("oscar").urls[0])),
     path("brands/", include("shop.brands.urls")),
     # Wagtail's catch-all comes last.

@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "shop.regions",
     "shop.producers",
     "shop.brands",
+    "shop.fulfilment",
+    "shop.backoffice",
     "cms",
 ]
 

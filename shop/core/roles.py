@@ -1,0 +1,51 @@
+"""The roles of Xiangpin as Django groups with model permissions.
+
+| role | group | is_staff | how it is scoped |
+|---|---|---|---|
+| consumer | (none) | no | their own baskets and orders |
+| cooperative staff | 合作社工作人员 | no | Oscar partner users: only their partner's products and data |
+| campaign manager | 运营 | yes | offers, ranges, vouchers; no household data |
+| pickup-point staff | 自提点工作人员 | no | ServicePoint.staff: only their point's orders |
+| programme officer | 项目官员 | no | read-only: every region, subject, household (masked), brand |
+| administrator | (superuser) | yes | everything |
+"""
+from django.contrib.auth.models import Group, Permission
+
+COOPERATIVE_STAFF = "合作社工作人员"
+CAMPAIGN_MANAGER = "运营"
+PICKUP_STAFF = "自提点工作人员"
+PROGRAMME_OFFICER = "项目官员"
+
+_DOMAIN_MODELS = {
+    "regions": ["city", "county", "township", "village", "servicepoint"],
+    "producers": ["marketsubject", "household", "membership"],
+    "brands": ["brand", "productorigin"],
+}
+
+
+def _codenames(actions, models_by_app):
+    return [(app, f"{action}_{model}") for app, models in models_by_app.items() for model in models for action in actions]
+
+
+ROLE_PERMISSIONS = {
+    COOPERATIVE_STAFF: [("partner", "dashboard_access")]
+    + _codenames(["view"], {"regions": ["city", "county", "township", "village"], "brands": ["brand"]})
+    + _codenames(["view", "change"], {"producers": ["marketsubject"], "brands": ["productorigin"]})
+    + _codenames(["view", "add", "change"], {"producers": ["household", "membership"]}),
+    CAMPAIGN_MANAGER: [("partner", "dashboard_access")]
+    + _codenames(["view"], {"brands": ["brand", "productorigin"], "regions": ["city", "county", "servicepoint"]})
+    + _codenames(["view", "add", "change", "delete"], {"offer": ["conditionaloffer", "range"], "voucher": ["voucher"]}),
+    PICKUP_STAFF: [("partner", "dashboard_access")] + _codenames(["view"], {"regions": ["servicepoint"]}),
+    PROGRAMME_OFFICER: [("partner", "dashboard_access")] + _codenames(["view"], _DOMAIN_MODELS),
+}
+
+
+def ensure_roles() -> dict[str, Group]:
+    """Create or refresh the role groups and their permissions (idempotent)."""
+    groups = {}
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in perms]
+        group.permissions.set(permissions)
+        groups[name] = group
+    return groups
