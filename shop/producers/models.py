@@ -50,7 +50,7 @@ class Household(models.Model):
     # Personal data: encrypted at rest, masked in operator screens, never public.
     head_name = EncryptedCharField(_("户主姓名"), max_length=32)
     id_number = EncryptedCharField(_("户主身份证号"), max_length=18)
-    phone = EncryptedCharField(_("联系电话"), max_length=20, blank=True)
+    phone = EncryptedCharField(_("联系电话"), max_length=20, blank=True, null=True)
     id_number_digest = models.CharField(_("身份证号摘要"), max_length=64, unique=True, editable=False)
     registration_number = models.CharField(_("建档立卡编号"), max_length=32, unique=True)
     members = models.PositiveSmallIntegerField(_("家庭人口"))
