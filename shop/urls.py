@@ -1,3 +1,5 @@
+import os
+
 from django.apps import apps
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
@@ -14,6 +16,10 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
+
+# Reference views for bench/pages.py, only when XIANGPIN_BENCH_VIEWS=1.
+if os.environ.get("XIANGPIN_BENCH_VIEWS") == "1":
+    urlpatterns.append(path("bench/", include("shop.core.bench_views")))
 
 urlpatterns += i18n_patterns(
     path("shop/dashboard/xiangpin/", include("shop.backoffice.urls")),
