@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     # Oscar
     "oscar.config.Shop",
     "oscar.apps.analytics.apps.AnalyticsConfig",
-    "oscar.apps.checkout.apps.CheckoutConfig",
+    "shop.checkout.apps.CheckoutConfig",  # Oscar's checkout, pickup views swapped in (not a fork)
     "oscar.apps.address.apps.AddressConfig",
     "oscar.apps.shipping.apps.ShippingConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig",

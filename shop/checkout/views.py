@@ -1,0 +1,201 @@
+"""The checkout views for "collect at a community pickup point, pay at pickup".
+
+Each subclasses Oscar's view (loaded with get_class) behind ``PickupCheckoutMixin``;
+``apps.CheckoutConfig.ready()`` puts them on Oscar's checkout URLs:
+
+  checkout:index             Oscar's gateway (sign in, or continue as a guest with email)
+  checkout:shipping-address  PickupPointView: choose a pickup point/locker + recipient
+  checkout:shipping-method   ShippingMethodView: the delivery method for that point's kind
+  checkout:payment-method    PaymentMethodView: 到自提点付款 (pay at pickup)
+  checkout:preview           PaymentDetailsView(preview=True): review, then place order
+  checkout:thank-you         ThankYouView: order number, pickup point, what to bring
+"""
+import logging
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views import generic
+from oscar.core.loading import get_class
+
+from shop.fulfilment.selectors import order_pickup_for_order, order_requires_cold_storage, pickup_point_options
+from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, order_pickup_create
+from shop.fulfilment.statuses import initial_order_status
+
+from .forms import PickupPointForm
+from .payment_methods import PAY_AT_PICKUP, pay_at_pickup_source_build
+from .session import PickupCheckoutMixin
+from .stock import basket_stock_ensure
+
+CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
+OscarShippingMethodView = get_class("checkout.views", "ShippingMethodView")
+OscarPaymentMethodView = get_class("checkout.views", "PaymentMethodView")
+OscarPaymentDetailsView = get_class("checkout.views", "PaymentDetailsView")
+OscarThankYouView = get_class("checkout.views", "ThankYouView")
+UnableToPlaceOrder = get_class("order.exceptions", "UnableToPlaceOrder")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+logger = logging.getLogger("oscar.checkout")
+
+
+class PickupPointView(PickupCheckoutMixin, CheckoutSessionMixin, generic.FormView):
+    """Step 1, in place of Oscar's shipping-address form."""
+
+    template_name = "oscar/checkout/shipping_address.html"
+    form_class = PickupPointForm
+    success_url = reverse_lazy("checkout:shipping-method")
+    pre_conditions = [
+        "check_basket_is_not_empty",
+        "check_basket_is_valid",
+        "check_user_email_is_captured",
+    ]
+    skip_conditions = ["skip_unless_basket_requires_shipping"]
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["requires_cold_storage"] = self.requires_cold_storage
+        return kwargs
+
+    def get_initial(self):
+        recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
+        if not recipient_name and self.request.user.is_authenticated:
+            recipient_name = self.request.user.get_full_name()
+        return {
+            "service_point": self.pickup_session.pickup_service_point_id(),
+            "recipient_name": recipient_name,
+            "recipient_phone": recipient_phone,
+        }
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form = ctx["form"]
+        selected = form["service_point"].value()
+        ctx["pickup_cities"] = pickup_point_options(requires_cold_storage=self.requires_cold_storage)
+        ctx["selected_service_point_id"] = str(selected) if selected not in (None, "") else ""
+        return ctx
+
+    def form_valid(self, form):
+        self.pickup_session.use_pickup_point(
+            service_point_id=form.cleaned_data["service_point"].pk,
+            recipient_name=form.cleaned_data["recipient_name"],
+            recipient_phone=form.cleaned_data["recipient_phone"],
+        )
+        # The delivery method depends on the point's kind: choose it again.
+        self.checkout_session.use_shipping_method(None)
+        return super().form_valid(form)
+
+
+class ShippingMethodView(PickupCheckoutMixin, OscarShippingMethodView):
+    """Step 2: the delivery method for the chosen point's kind; with one method
+    (always, today) it is selected automatically, as in Oscar."""
+
+    pre_conditions = OscarShippingMethodView.pre_conditions + ["check_pickup_point_is_captured"]
+
+    def get(self, request, *args, **kwargs):
+        if not request.basket.is_shipping_required():
+            return super().get(request, *args, **kwargs)
+        self._methods = self.get_available_shipping_methods()
+        if not self._methods:
+            messages.warning(request, _("该自提点暂不支持任何配送方式，请选择其他自提点"))
+            return redirect("checkout:shipping-address")
+        if len(self._methods) == 1:
+            self.checkout_session.use_shipping_method(self._methods[0].code)
+            return self.get_success_response()
+        return generic.FormView.get(self, request, *args, **kwargs)
+
+    def get_available_shipping_methods(self):
+        return self.get_shipping_methods(self.request.basket)
+
+
+class PaymentMethodView(PickupCheckoutMixin, OscarPaymentMethodView):
+    """Step 3: choose how to pay. Today: 到自提点付款 only (nothing is charged online)."""
+
+    template_name = "oscar/checkout/payment_methods.html"
+    success_url = reverse_lazy("checkout:preview")
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request, *args, **kwargs):
+        code = request.POST.get("payment_method", "")
+        methods = {method.code: method for method in self.available_payment_methods()}
+        if code not in methods:
+            return self.render_to_response(self.get_context_data(error=_("请选择可用的付款方式")), status=400)
+        self.checkout_session.pay_by(code)
+        return self.get_success_response()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["payment_methods"] = self.available_payment_methods()
+        selected = ctx["payment_method"]
+        ctx["selected_payment_method_code"] = selected.code if selected else ""
+        return ctx
+
+
+class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
+    """Step 4 (preview) and order placement."""
+
+    def get(self, request, *args, **kwargs):
+        if not self.preview:
+            # Pay at pickup collects no payment details.
+            return redirect("checkout:payment-method")
+        return super().get(request, *args, **kwargs)
+
+    def handle_payment(self, order_number, total, **kwargs):
+        if not self.is_payment_required():
+            return
+        method = self.selected_payment_method()
+        if method != PAY_AT_PICKUP:
+            raise UnableToTakePayment(_("请选择可用的付款方式"))
+        self.add_payment_source(pay_at_pickup_source_build(total=total))
+
+    def get_initial_order_status(self, basket):
+        return initial_order_status()
+
+    def create_shipping_address(self, user, shipping_address):
+        # A pickup point is not the customer's address: keep it out of the address book.
+        if shipping_address is not None:
+            shipping_address.save()
+        return shipping_address
+
+    def place_order(self, order_number, user, basket, shipping_address, shipping_method, shipping_charge,
+                    order_total, billing_address=None, surcharges=None, **kwargs):
+        service_point = self.pickup_point
+        if service_point is None:
+            raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
+        recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
+        try:
+            with transaction.atomic():
+                basket_stock_ensure(basket=basket, lock=True)
+                order = super().place_order(
+                    order_number=order_number,
+                    user=user,
+                    basket=basket,
+                    shipping_address=shipping_address,
+                    shipping_method=shipping_method,
+                    shipping_charge=shipping_charge,
+                    order_total=order_total,
+                    billing_address=billing_address,
+                    surcharges=surcharges,
+                    **kwargs,
+                )
+                order_pickup_create(
+                    order=order,
+                    service_point=service_point,
+                    recipient_name=recipient_name,
+                    recipient_phone=recipient_phone,
+                )
+        except (PickupPointUnavailable, InvalidRecipient) as exc:
+            raise UnableToPlaceOrder(str(exc)) from exc
+        return order
+
+
+class ThankYouView(OscarThankYouView):
+    def get_context_data(self, *args, **kwargs):
+        ctx = super().get_context_data(*args, **kwargs)
+        order = ctx["order"]
+        ctx["order_pickup"] = order_pickup_for_order(order=order)
+        ctx["requires_cold_storage"] = order_requires_cold_storage(order=order)
+        return ctx
