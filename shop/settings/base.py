@@ -238,3 +238,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# --- Dashboard navigation (owned by shop.backoffice) -------------------------
+# Oscar's menu plus the Xiangpin section. Each item is shown only to users who
+# pass the permissions of its URL (Oscar's default_access_fn reads the
+# permissions_map of shop.backoffice's OscarDashboardConfig).
+OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
+    {
+        "label": _("乡村振兴"),
+        "icon": "fas fa-seedling",
+        "children": [
+            {"label": _("地级市"), "url_name": "backoffice:city-list"},
+            {"label": _("县（市、区）"), "url_name": "backoffice:county-list"},
+            {"label": _("乡镇"), "url_name": "backoffice:township-list"},
+            {"label": _("行政村"), "url_name": "backoffice:village-list"},
+            {"label": _("服务网点"), "url_name": "backoffice:service-point-list"},
+            {"label": _("市场主体"), "url_name": "backoffice:market-subject-list"},
+            {"label": _("建档立卡贫困户"), "url_name": "backoffice:household-list"},
+            {"label": _("区域公用品牌"), "url_name": "backoffice:brand-list"},
+            {"label": _("商品产地与认定"), "url_name": "backoffice:product-origin-list"},
+        ],
+    },
+]
+# --- end of dashboard navigation ---------------------------------------------
