@@ -1,0 +1,112 @@
+"""Run the demo seeding stages in order; every stage is idempotent."""
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from oscar.core.loading import get_model
+from tqdm import tqdm
+
+from shop.brands.models import Brand, ProductOrigin
+from shop.producers.models import Household, MarketSubject, Membership
+from shop.regions.models import City, County, ServicePoint, Township, Village
+
+from .accounts import DEMO_PASSWORD, seed_accounts
+from .brands import seed_brands
+from .catalogue import seed_products
+from .cms_pages import seed_cms
+from .households import seed_households
+from .points import seed_service_points
+from .regions import seed_regions
+from .subjects import seed_market_subjects
+
+DEFAULT_HOUSEHOLDS = 520
+DEFAULT_PRODUCTS = 220
+
+
+@dataclass
+class SeedReport:
+    created: dict = field(default_factory=dict)
+    stage_seconds: dict = field(default_factory=dict)
+    accounts: list = field(default_factory=list)
+    password: str = DEMO_PASSWORD
+
+
+class Stages:
+    """Stage lines (or tqdm bars for long stages) written to ``out``."""
+
+    def __init__(self, out=None, show_progress=True):
+        self.out = out
+        self.show_progress = show_progress and out is not None
+
+    def line(self, text):
+        if self.out is not None:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    @contextmanager
+    def bar(self, label, total):
+        bar = tqdm(total=total, desc=label, unit="条", file=self.out, disable=not self.show_progress,
+                   leave=True, dynamic_ncols=True, mininterval=0.3)
+        try:
+            yield bar
+        finally:
+            bar.close()
+
+
+def _run(report, stages, name, func, *args, total=None):
+    started = time.monotonic()
+    with transaction.atomic():
+        if total is None:
+            result = func(*args)
+        else:
+            with stages.bar(name, total) as bar:
+                result = func(*args, progress=bar)
+    report.stage_seconds[name] = time.monotonic() - started
+    report.created.update(result)
+    created = "，".join(f"{model} +{count}" for model, count in result.items())
+    stages.line(f"  ✓ {name}（{report.stage_seconds[name]:.1f} 秒）{created}")
+    return result
+
+
+def seed_demo(*, households=DEFAULT_HOUSEHOLDS, products=DEFAULT_PRODUCTS, out=None, show_progress=True) -> SeedReport:
+    report = SeedReport()
+    stages = Stages(out, show_progress)
+    stages.line("乡品通演示数据：开始")
+    _run(report, stages, "行政区划（市、县、镇、村）", seed_regions)
+    _run(report, stages, "服务网点（县乡村三级与城市自提点）", seed_service_points)
+    _run(report, stages, "区域公用品牌", seed_brands)
+    _run(report, stages, "市场主体（合作社、龙头企业、创业带头人）", seed_market_subjects)
+    _run(report, stages, "建档立卡贫困户", seed_households, households, total=households)
+    _run(report, stages, "商品（含库存、产地认定、图片）", seed_products, products, total=products)
+    _run(report, stages, "内容页面（首页、关于、故事）", seed_cms)
+
+    def accounts_stage():
+        result, report.accounts = seed_accounts()
+        return result
+
+    _run(report, stages, "角色与演示账号", accounts_stage)
+    return report
+
+
+def model_counts() -> dict[str, int]:
+    Product = get_model("catalogue", "Product")
+    StockRecord = get_model("partner", "StockRecord")
+    ProductImage = get_model("catalogue", "ProductImage")
+    Category = get_model("catalogue", "Category")
+    Partner = get_model("partner", "Partner")
+    from cms.models import StoryPage
+    from wagtail.models import Page
+
+    models = [
+        ("地级市", City), ("县（市、区）", County), ("乡镇", Township), ("行政村", Village),
+        ("服务网点", ServicePoint), ("区域公用品牌", Brand), ("市场主体", MarketSubject), ("销售商", Partner),
+        ("建档立卡贫困户", Household), ("成员关系", Membership), ("商品分类", Category), ("商品", Product),
+        ("库存记录", StockRecord), ("商品产地与认定", ProductOrigin), ("商品图片", ProductImage),
+        ("CMS 页面", Page), ("故事与新闻", StoryPage), ("用户", get_user_model()),
+    ]
+    counts = {label: model.objects.count() for label, model in models}
+    counts["其中省定贫困村"] = Village.objects.filter(is_provincial_poor_village=True).count()
+    counts["其中城市自提点/提货柜"] = ServicePoint.objects.filter(kind__in=ServicePoint.URBAN_KINDS).count()
+    return counts
