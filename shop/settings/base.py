@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "shop.checkout.apps.CheckoutConfig",  # Oscar's checkout, pickup views swapped in (not a fork)
     "oscar.apps.address.apps.AddressConfig",
     "oscar.apps.shipping.apps.ShippingConfig",
-    "oscar.apps.catalogue.apps.CatalogueConfig",
+    "shop.storefront.oscar_apps.CatalogueConfig",  # Oscar's catalogue, our views swapped in (not a fork)
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     "oscar.apps.communication.apps.CommunicationConfig",
     "oscar.apps.partner.apps.PartnerConfig",
@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "oscar.apps.offer.apps.OfferConfig",
     "oscar.apps.order.apps.OrderConfig",
     "oscar.apps.customer.apps.CustomerConfig",
-    "oscar.apps.search.apps.SearchConfig",
+    "shop.storefront.oscar_apps.SearchConfig",  # Oscar's search, database search view swapped in
     "oscar.apps.voucher.apps.VoucherConfig",
     "oscar.apps.wishlists.apps.WishlistsConfig",
     "oscar.apps.dashboard.apps.DashboardConfig",
@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "shop.regions",
     "shop.producers",
     "shop.brands",
+    "shop.storefront.apps.StorefrontConfig",
     "shop.fulfilment",
     "shop.backoffice",
     "cms",
@@ -117,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.core.middleware.PageCacheMiddleware",  # after session/locale/csrf/auth/messages, before basket
     "oscar.apps.basket.middleware.BasketMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -138,8 +140,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "oscar.apps.search.context_processors.search_form",
                 "oscar.apps.checkout.context_processors.checkout",
-                "oscar.apps.communication.notifications.context_processors.notifications",
+                "shop.core.context_processors.lazy_notifications",
                 "oscar.core.context_processors.metadata",
+                "shop.core.context_processors.page_cache",
             ],
         },
     },

@@ -1,0 +1,91 @@
+"""The anonymous page cache and the generation counter that invalidates it.
+
+Every cached page (and every fragment keyed with :func:`page_cache_generation`)
+carries the current *generation* in its key. Changing a product, a price, stock,
+a brand, an origin or a Wagtail page bumps the generation, so every page cached
+before the change is simply never read again and expires on its own.
+
+The generation lives in Django's default cache: local memory on the embedded
+default (one process: ``runserver``), Redis when ``REDIS_URL`` is set (shared by
+every worker, so a change made in the dashboard invalidates every worker at once).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+GENERATION_KEY = "pagecache:generation"
+# Rendered where a CSRF token would go on a cacheable request; swapped for the
+# visitor's own token every time the page is served (hit or miss).
+CSRF_SENTINEL = "XPCSRFSENTINEL0b7e1d2c9a4f4e58b3c6a1d0f2e9c7aXP"
+CSRF_SENTINEL_BYTES = CSRF_SENTINEL.encode("ascii")
+
+
+def page_cache_timeout() -> int:
+    return int(getattr(settings, "PAGE_CACHE_SECONDS", 600))
+
+
+def page_cache_generation() -> int:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # Start from the clock, not from 0: after a cache restart (or an evicted
+        # key) a counter from 0 could meet page entries written under the old run.
+        cache.add(GENERATION_KEY, int(time.time() * 1000), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return int(generation)
+
+
+def _bump_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # no counter yet (or evicted): a fresh one is newer than any old key
+        cache.add(GENERATION_KEY, int(time.time() * 1000), timeout=None)
+
+
+def page_cache_invalidate() -> None:
+    """Make every cached page stale.
+
+    Bumps now (so the writer's own next read is fresh) and again after the
+    transaction commits (so a page rendered by another request between the
+    change and the commit, i.e. from the old data, cannot outlive the commit).
+    """
+    _bump_generation()
+    transaction.on_commit(_bump_generation)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    content: bytes
+    status: int
+    content_type: str
+
+
+def page_cache_key(*, generation: int, host: str, full_path: str, language: str, day: str) -> str:
+    """``day`` (the local date) makes pages re-render daily: they show dated
+    facts such as whether a certificate is still valid."""
+    digest = hashlib.blake2b(f"{host}|{full_path}".encode(), digest_size=16).hexdigest()
+    return f"page:{generation}:{day}:{language}:{digest}"
+
+
+def page_cache_get(key: str) -> CachedPage | None:
+    value = cache.get(key)
+    if value is None:
+        return None
+    content, status, content_type = value
+    return CachedPage(content=content, status=status, content_type=content_type)
+
+
+def page_cache_set(key: str, page: CachedPage) -> None:
+    cache.set(key, (page.content, page.status, page.content_type), timeout=page_cache_timeout())
+
+
+def fragment_cache_key(name: str, *parts) -> str:
+    """A key for a cached fragment or query result that must go stale together
+    with the pages (product cards, the category tree)."""
+    suffix = ":".join(str(part) for part in parts)
+    return f"fragment:{page_cache_generation()}:{name}:{suffix}"

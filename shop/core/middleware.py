@@ -1,0 +1,139 @@
+"""Serve anonymous storefront pages from the page cache.
+
+A request is served from (and stored into) the cache only when all hold:
+
+* it is a GET (HEAD is served from the cache, never stored);
+* its view is one of ``PAGE_CACHE_VIEWS`` (home and other Wagtail pages, brands,
+  catalogue, categories, search, product pages);
+* it carries no session cookie, no Oscar basket cookie and no messages cookie,
+  and the user is anonymous.
+
+A miss renders normally except that ``{% csrf_token %}`` renders a sentinel
+(``shop.core.context_processors.page_cache``); the response is stored only when
+it is a 200 HTML page that set no cookie, touched no session, queued no message
+and did not ask not to be cached. On every serve, hit or miss, the sentinel is
+replaced with the visitor's own CSRF token (``get_token`` also makes Django's
+CSRF middleware, which sits outside this one, set the CSRF cookie), so a form
+on a cached page posts fine and no visitor ever receives someone else's token.
+
+The cache key holds the generation counter (``shop.core.cache``), the language,
+the host and the full path with its query string. ``X-Page-Cache`` says
+``hit``, ``miss`` (rendered and stored) or ``bypass`` (a cacheable view that
+this request or response may not use the cache for).
+
+Must sit after Session, Locale, CSRF, Authentication and Messages middleware and
+before Oscar's BasketMiddleware.
+"""
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+from . import cache as page_cache
+
+DEFAULT_PAGE_CACHE_VIEWS = frozenset(
+    {
+        "wagtail_serve",
+        "brands:list",
+        "brands:detail",
+        "catalogue:index",
+        "catalogue:category",
+        "catalogue:detail",
+        "search:search",
+    }
+)
+MESSAGES_COOKIE_NAME = "messages"  # django.contrib.messages CookieStorage
+HEADER = "X-Page-Cache"
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        enabled = getattr(settings, "PAGE_CACHE_ENABLED", True)
+        if not enabled or request.method not in ("GET", "HEAD") or not self.view_is_cacheable(request):
+            return self.get_response(request)
+
+        if not self.request_is_cacheable(request):
+            response = self.get_response(request)
+            response[HEADER] = "bypass"
+            return response
+
+        key = page_cache.page_cache_key(
+            generation=page_cache.page_cache_generation(),
+            host=request.get_host(),
+            full_path=request.get_full_path(),
+            language=get_language() or "",
+            day=timezone.localdate().isoformat(),
+        )
+        page = page_cache.page_cache_get(key)
+        if page is not None:
+            response = HttpResponse(page.content, status=page.status, content_type=page.content_type)
+            response[HEADER] = "hit"
+            return self.personalise(request, response)
+
+        request.page_cache_render = True
+        response = self.get_response(request)
+        if request.method == "GET" and self.response_is_storable(request, response):
+            page_cache.page_cache_set(
+                key,
+                page_cache.CachedPage(
+                    content=response.content, status=response.status_code, content_type=response["Content-Type"]
+                ),
+            )
+            response[HEADER] = "miss"
+        else:
+            response[HEADER] = "bypass"
+        return self.personalise(request, response)
+
+    @staticmethod
+    def view_is_cacheable(request) -> bool:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name in getattr(settings, "PAGE_CACHE_VIEWS", DEFAULT_PAGE_CACHE_VIEWS)
+
+    @staticmethod
+    def request_is_cacheable(request) -> bool:
+        cookies = request.COOKIES
+        blocking = (settings.SESSION_COOKIE_NAME, settings.OSCAR_BASKET_COOKIE_OPEN, MESSAGES_COOKIE_NAME)
+        if any(name in cookies for name in blocking):
+            return False
+        user = getattr(request, "user", None)
+        return not (user is not None and user.is_authenticated)
+
+    @staticmethod
+    def response_is_storable(request, response) -> bool:
+        if not getattr(request, "page_cache_render", False):
+            return False  # the view opted out
+        if response.status_code != 200 or response.streaming or response.cookies:
+            return False
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return False
+        cache_control = response.get("Cache-Control", "")
+        if any(word in cache_control for word in ("private", "no-store", "no-cache")):
+            return False
+        session = getattr(request, "session", None)
+        if session is not None and session.modified:
+            return False
+        storage = getattr(request, "_messages", None)
+        if storage is not None and getattr(storage, "added_new", False):
+            return False
+        user = getattr(request, "user", None)
+        return not (user is not None and user.is_authenticated)
+
+    @staticmethod
+    def personalise(request, response):
+        """Put this visitor's CSRF token where the sentinel is."""
+        if not response.streaming and page_cache.CSRF_SENTINEL_BYTES in response.content:
+            token = get_token(request).encode("ascii")
+            response.content = response.content.replace(page_cache.CSRF_SENTINEL_BYTES, token)
+        # The body now holds a per-visitor token: shared caches must not keep it.
+        patch_cache_control(response, private=True)
+        patch_vary_headers(response, ("Cookie",))
+        return response
