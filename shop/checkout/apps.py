@@ -13,6 +13,7 @@ class CheckoutConfig(oscar_checkout_apps.CheckoutConfig):
         super().ready()
         from . import views
 
+        self.index_view = views.IndexView
         self.shipping_address_view = views.PickupPointView
         self.shipping_method_view = views.ShippingMethodView
         self.payment_method_view = views.PaymentMethodView

@@ -19,9 +19,14 @@ class PickupPointForm(forms.Form):
             "invalid_choice": _("请选择列表中的自提点"),
         },
     )
-    recipient_name = forms.CharField(label=_("收货人姓名"), max_length=64)
+    recipient_name = forms.CharField(
+        label=_("收货人姓名"), max_length=64, error_messages={"required": _("请填写收货人姓名")}
+    )
     recipient_phone = forms.CharField(
-        label=_("收货人手机号"), max_length=20, help_text=_("取货时核对身份用，不会公开。")
+        label=_("收货人手机号"),
+        max_length=20,
+        help_text=_("取货时核对身份用，不会公开。"),
+        error_messages={"required": _("请填写收货人手机号")},
     )
 
     def __init__(self, *args, requires_cold_storage, **kwargs):
@@ -35,12 +40,6 @@ class PickupPointForm(forms.Form):
         if reason:
             raise forms.ValidationError(_("%(point)s：%(reason)s") % {"point": point.name, "reason": reason})
         return point
-
-    def clean_recipient_name(self):
-        name = self.cleaned_data["recipient_name"].strip()
-        if not name:
-            raise forms.ValidationError(_("请填写收货人姓名"))
-        return name
 
     def clean_recipient_phone(self):
         try:

@@ -3,15 +3,13 @@
 Each subclasses Oscar's view (loaded with get_class) behind ``PickupCheckoutMixin``;
 ``apps.CheckoutConfig.ready()`` puts them on Oscar's checkout URLs:
 
-  checkout:index             Oscar's gateway (sign in, or continue as a guest with email)
+  checkout:index             IndexView: Oscar's gateway (sign in, or continue as a guest with email)
   checkout:shipping-address  PickupPointView: choose a pickup point/locker + recipient
   checkout:shipping-method   ShippingMethodView: the delivery method for that point's kind
   checkout:payment-method    PaymentMethodView: 到自提点付款 (pay at pickup)
   checkout:preview           PaymentDetailsView(preview=True): review, then place order
   checkout:thank-you         ThankYouView: order number, pickup point, what to bring
 """
-import logging
-
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
@@ -30,6 +28,7 @@ from .session import PickupCheckoutMixin
 from .stock import basket_stock_ensure
 
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
+OscarIndexView = get_class("checkout.views", "IndexView")
 OscarShippingMethodView = get_class("checkout.views", "ShippingMethodView")
 OscarPaymentMethodView = get_class("checkout.views", "PaymentMethodView")
 OscarPaymentDetailsView = get_class("checkout.views", "PaymentDetailsView")
@@ -37,7 +36,10 @@ OscarThankYouView = get_class("checkout.views", "ThankYouView")
 UnableToPlaceOrder = get_class("order.exceptions", "UnableToPlaceOrder")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 
-logger = logging.getLogger("oscar.checkout")
+
+class IndexView(PickupCheckoutMixin, OscarIndexView):
+    """Oscar's gateway (sign in, or continue as a guest with an email address), with
+    the same stock pre-check messages as the later steps."""
 
 
 class PickupPointView(PickupCheckoutMixin, CheckoutSessionMixin, generic.FormView):

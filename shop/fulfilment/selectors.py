@@ -1,6 +1,7 @@
 """Read-side queries for pickup points and the orders collected there."""
 from dataclasses import dataclass, field
 
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
@@ -10,6 +11,7 @@ from shop.regions.models import City, County, ServicePoint
 from .models import OrderPickup
 
 Product = get_model("catalogue", "Product")
+OrderLine = get_model("order", "Line")
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,8 @@ def order_pickup_for_order(*, order):
 def order_pickups_by_order_id(*, order_ids):
     pickups = OrderPickup.objects.select_related("service_point__county__city").filter(order_id__in=list(order_ids))
     return {pickup.order_id: pickup for pickup in pickups}
+
+
+def order_item_counts(*, order_ids):
+    rows = OrderLine.objects.filter(order_id__in=list(order_ids)).values("order_id").annotate(items=Sum("quantity"))
+    return {row["order_id"]: row["items"] for row in rows}

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -121,5 +122,6 @@ def place_order(client):
     return client.post(reverse("checkout:preview"), {"action": "place_order"})
 
 
-def message_texts(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
+def warnings_and_errors(response):
+    """Texts of the warning and error messages queued for the customer."""
+    return [str(m) for m in get_messages(response.wsgi_request) if m.level >= messages.WARNING]

@@ -74,7 +74,9 @@ def test_guest_places_order_for_community_pickup(client, pomelo, tea, cold_point
 
     source = Source.objects.get()
     assert (source.order, source.source_type.code, source.source_type.name) == (order, "pay-at-pickup", "到店付款")
-    assert (source.currency, source.amount_allocated, source.amount_debited) == ("CNY", Decimal("92.30"), Decimal("0.00"))
+    assert (source.currency, source.amount_allocated, source.amount_debited) == (
+        "CNY", Decimal("92.30"), Decimal("0.00"),
+    )
     assert PaymentEvent.objects.count() == 0
 
     pomelo_stock, tea_stock = pomelo.stockrecords.get(), tea.stockrecords.get()
@@ -95,7 +97,8 @@ def test_guest_places_order_for_community_pickup(client, pomelo, tea, cold_point
     assert "138****5678" in page and "13812345678" not in page
     assert "货款 <strong>¥92.30</strong>：取货时在自提点付款" in page
     # Guests get the link to follow their order.
-    assert reverse("customer:anon-order", kwargs={"order_number": order.number, "hash": order.verification_hash()}) in page
+    kwargs = {"order_number": order.number, "hash": order.verification_hash()}
+    assert reverse("customer:anon-order", kwargs=kwargs) in page
 
 
 def test_signed_in_customer_places_order(client, customer, pomelo, cold_point):
