@@ -47,6 +47,7 @@ class World:
     product_a: object
     product_b: object
     product_bare: object
+    product_b_bare: object
     point_p: object
     point_q: object
 
@@ -80,6 +81,8 @@ def build_world() -> World:
     # A product of cooperative A without an origin record yet.
     product_bare = make_product(title="梅县客家娘酒", market_subject=subject_a, brand=brand, village=village_a)
     product_bare.origin.delete()
+    product_b_bare = make_product(title="平远梅菜干", market_subject=subject_b, brand=brand, village=village_b)
+    product_b_bare.origin.delete()
 
     users = {
         "consumer": UserFactory(username="consumer", email="consumer@example.com"),
@@ -107,7 +110,7 @@ def build_world() -> World:
         users=users, city=city, county_a=county_a, county_b=county_b, township_a=township_a,
         village_a=village_a, village_a2=village_a2, village_b=village_b, subject_a=subject_a, subject_b=subject_b,
         household_a=household_a, household_b=household_b, brand=brand, product_a=product_a, product_b=product_b,
-        product_bare=product_bare, point_p=point_p, point_q=point_q,
+        product_bare=product_bare, product_b_bare=product_b_bare, point_p=point_p, point_q=point_q,
     )
 
 
