@@ -270,17 +270,20 @@ def catalogue_facets(filters: CatalogueFilters, *, language="zh-hans") -> Catalo
             )
             county[2] += row["n"]
 
+    # Selected values first (they lead the horizontally scrolling rows on a phone).
     brand_facets = [
         FacetValue(value=slug, label=label, count=count, is_selected=slug == filters.brand)
-        for slug, (_order, label, count) in sorted(brands.items(), key=lambda item: item[1][0])
+        for slug, (_order, label, count) in sorted(
+            brands.items(), key=lambda item: (item[0] != filters.brand, item[1][0])
+        )
     ]
     city_facets = [
         FacetValue(value=code, label=label, count=count, is_selected=code == selected_city)
-        for code, (_, label, count) in sorted(cities.items())
+        for code, (_, label, count) in sorted(cities.items(), key=lambda item: (item[0] != selected_city, item[0]))
     ]
     county_facets = [
         FacetValue(value=code, label=label, count=count, is_selected=code == filters.county)
-        for code, (_, label, count) in sorted(counties.items())
+        for code, (_, label, count) in sorted(counties.items(), key=lambda item: (item[0] != filters.county, item[0]))
     ]
     return CatalogueFacets(
         brands=brand_facets,
