@@ -41,7 +41,8 @@ def households_visible_to(user):
     queryset = Household.objects.all()
     if user_sees_all(user):
         return queryset
-    return queryset.filter(pk__in=Household.objects.filter(memberships__market_subject__partner__users=user).values("pk"))
+    own = Household.objects.filter(memberships__market_subject__partner__users=user)
+    return queryset.filter(pk__in=own.values("pk"))
 
 
 def products_visible_to(user):

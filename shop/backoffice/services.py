@@ -24,7 +24,9 @@ def market_subject_create(*, name, kind, county, linkage_model, partner=None, **
         partner = Partner.objects.create(name=name)
     elif MarketSubject.objects.filter(partner=partner).exists():
         raise ValidationError({"partner": _("该销售商已关联其他市场主体。")})
-    subject = MarketSubject(partner=partner, name=name, kind=kind, county=county, linkage_model=linkage_model, **details)
+    subject = MarketSubject(
+        partner=partner, name=name, kind=kind, county=county, linkage_model=linkage_model, **details
+    )
     subject.full_clean()
     subject.save()
     return subject

@@ -13,7 +13,6 @@ from shop.regions.models import City, County, ServicePoint, Township, Village
 from .support import bo_url
 
 Partner = get_model("partner", "Partner")
-Product = get_model("catalogue", "Product")
 
 ROLES = ("anonymous", "consumer", "bare_staff", "pickup", "operations", "officer", "coop_a", "admin")
 

@@ -42,7 +42,8 @@ def test_brand_create_with_logo_and_counties(world, login):
     assert brand.logo.name.startswith("brands/logo") and brand.logo.name.endswith(".png")
     assert (brand.logo.width, brand.logo.height) == (40, 30)
 
-    client.post(bo_url("brand-update", pk=brand.pk), _brand_data(world, counties=[world.county_a.pk, world.county_b.pk]))
+    both = [world.county_a.pk, world.county_b.pk]
+    client.post(bo_url("brand-update", pk=brand.pk), _brand_data(world, counties=both))
     brand.refresh_from_db()
     assert set(brand.counties.all()) == {world.county_a, world.county_b}
     assert brand.logo.name.startswith("brands/logo")  # kept when no new file is sent

@@ -52,7 +52,8 @@ def test_a_partner_already_linked_cannot_be_linked_again(world, login):
 
 def test_unified_social_credit_code_check_character(world, login):
     client = login(world.users["admin"])
-    response = client.post(bo_url("market-subject-create"), _subject_data(world, unified_social_credit_code="91350100M000100Y44"))
+    data = _subject_data(world, unified_social_credit_code="91350100M000100Y44")
+    response = client.post(bo_url("market-subject-create"), data)
     assert response.context["form"].errors == {"unified_social_credit_code": ["统一社会信用代码须为 18 位，且校验位正确。"]}
     client.post(bo_url("market-subject-create"), _subject_data(world, unified_social_credit_code="91350100m000100y43"))
     assert MarketSubject.objects.get(name="梅县客家娘酒合作社").unified_social_credit_code == "91350100M000100Y43"

@@ -16,7 +16,8 @@ def test_city_create_update_delete(world, login):
     assert response["Location"] == bo_url("city-detail", pk=city.pk)
     assert (city.name, city.name_en) == ("惠州市", "Huizhou")
 
-    response = client.post(bo_url("city-update", pk=city.pk), {"code": "441300", "name": "惠州市", "name_en": "Huizhou City"})
+    data = {"code": "441300", "name": "惠州市", "name_en": "Huizhou City"}
+    response = client.post(bo_url("city-update", pk=city.pk), data)
     city.refresh_from_db()
     assert response.status_code == 302
     assert city.name_en == "Huizhou City"
@@ -53,7 +54,9 @@ def test_county_code_must_start_with_its_city_code(world, login):
     response = client.post(bo_url("county-create"), {**data, "code": "441422", "is_demonstration_county": "on"})
     county = County.objects.get(code="441422")
     assert response["Location"] == bo_url("county-detail", pk=county.pk)
-    assert (county.city, county.name, county.name_en, county.is_demonstration_county) == (world.city, "大埔县", "Dabu", True)
+    assert (county.city, county.name, county.name_en, county.is_demonstration_county) == (
+        world.city, "大埔县", "Dabu", True
+    )
 
 
 def test_township_and_village_create(world, login):
@@ -73,7 +76,8 @@ def test_township_and_village_create(world, login):
     assert response["Location"] == bo_url("village-detail", pk=village.pk)
     assert (village.township, village.name, village.is_provincial_poor_village) == (township, "南福村", True)
 
-    client.post(bo_url("village-update", pk=village.pk), {"township": township.pk, "code": "441403101201", "name": "南福村"})
+    data = {"township": township.pk, "code": "441403101201", "name": "南福村"}
+    client.post(bo_url("village-update", pk=village.pk), data)
     village.refresh_from_db()
     assert village.is_provincial_poor_village is False
 
@@ -128,7 +132,8 @@ def test_service_point_place_must_match_its_kind_and_county(world, login):
     response = client.post(bo_url("service-point-create"), _service_point_data(world, kind="village_point"))
     assert response.context["form"].errors == {"village": ["村级电子商务服务点须选择所在行政村。"]}
     response = client.post(
-        bo_url("service-point-create"), _service_point_data(world, kind="township_station", township=world.township_a.pk)
+        bo_url("service-point-create"),
+        _service_point_data(world, kind="township_station", township=world.township_a.pk),
     )
     assert response.context["form"].errors == {"township": ["所选乡镇不在所在县（市、区）内。"]}
     response = client.post(
@@ -143,7 +148,8 @@ def test_service_point_staff_are_pickup_staff_accounts_only(world, login):
     client = login(world.users["admin"])
     response = client.get(bo_url("service-point-create"))
     assert list(response.context["form"].fields["staff"].queryset) == [world.users["pickup"]]
-    response = client.post(bo_url("service-point-create"), _service_point_data(world, staff=[world.users["consumer"].pk]))
+    data = _service_point_data(world, staff=[world.users["consumer"].pk])
+    response = client.post(bo_url("service-point-create"), data)
     assert response.status_code == 403
     assert ServicePoint.objects.filter(code="pickup-tiyuxi").exists() is False
 

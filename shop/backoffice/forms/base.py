@@ -14,6 +14,9 @@ class NoEchoTextInput(forms.TextInput):
     """A text input that never renders a value: personal data is typed in, never
     shown back, not even after a validation error."""
 
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+
     def format_value(self, value):
         return None
 

@@ -1,5 +1,4 @@
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -58,7 +57,8 @@ class ProductOriginForm(BackofficeModelForm):
         self.fields["brand"].queryset = Brand.objects.prefetch_related("counties")
         self.fields["county"].queryset = County.objects.select_related("city")
         self.fields["village"].queryset = village_choices()
-        self.fields["market_subject"].queryset = market_subjects_visible_to(self.user).select_related("partner").order_by("name")
+        subjects = market_subjects_visible_to(self.user).select_related("partner").order_by("name")
+        self.fields["market_subject"].queryset = subjects
 
     def clean_gtin(self):
         return self.cleaned_data["gtin"].strip()

@@ -7,7 +7,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shop.regions.models import City, County
+from shop.producers.models import Household
+from shop.regions.models import City, County, ServicePoint
 
 
 class SearchForm(forms.Form):
@@ -34,7 +35,8 @@ class SearchForm(forms.Form):
             return queryset.none()
         query = self.cleaned_data.get("q", "").strip()
         if query and self.search_fields:
-            queryset = queryset.filter(reduce(or_, (Q(**{f"{field}__icontains": query}) for field in self.search_fields)))
+            matches = (Q(**{f"{field}__icontains": query}) for field in self.search_fields)
+            queryset = queryset.filter(reduce(or_, matches))
         for field, lookup in self.filters.items():
             value = self.cleaned_data.get(field)
             if value not in (None, "", []):
@@ -92,8 +94,6 @@ class HouseholdFilterForm(SearchForm):
     filters = {"county": "village__township__county", "status": "status"}
 
     def __init__(self, *args, **kwargs):
-        from shop.producers.models import Household
-
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("全部")), *Household.Status.choices]
 
@@ -103,7 +103,5 @@ class ServicePointFilterForm(CountyScopedFilterForm):
     filters = {**CountyScopedFilterForm.filters, "kind": "kind"}
 
     def __init__(self, *args, **kwargs):
-        from shop.regions.models import ServicePoint
-
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("全部")), *ServicePoint.Kind.choices]

@@ -74,11 +74,13 @@ class HouseholdForm(BackofficeModelForm):
     """Household registry form. The head's name, ID number and phone are never
     pre-filled or echoed back; left blank on edit, they keep their value."""
 
-    head_name = forms.CharField(label=gettext_lazy("户主姓名"), max_length=32, required=False, widget=NoEchoTextInput(attrs={"autocomplete": "off"}))
-    id_number = forms.CharField(label=gettext_lazy("户主身份证号"), max_length=18, required=False, widget=NoEchoTextInput(attrs={"autocomplete": "off"}))
-    phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False, widget=NoEchoTextInput(attrs={"autocomplete": "off"}))
+    head_name = forms.CharField(label=gettext_lazy("户主姓名"), max_length=32, required=False, widget=NoEchoTextInput)
+    id_number = forms.CharField(label=gettext_lazy("户主身份证号"), max_length=18, required=False, widget=NoEchoTextInput)
+    phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False, widget=NoEchoTextInput)
     village = VillageChoiceField(label=gettext_lazy("所在行政村"), queryset=Village.objects.none())
-    market_subjects = MarketSubjectChoiceField(label=gettext_lazy("所属市场主体"), queryset=MarketSubject.objects.none(), required=False)
+    market_subjects = MarketSubjectChoiceField(
+        label=gettext_lazy("所属市场主体"), queryset=MarketSubject.objects.none(), required=False
+    )
 
     PERSONAL_FIELDS = ("head_name", "id_number", "phone")
 
@@ -166,7 +168,7 @@ class HouseholdFindForm(forms.Form):
     """Find a household by its head's full ID number (exact match on the keyed
     digest). Sent by POST so the number never lands in a URL or access log."""
 
-    id_number = forms.CharField(label=gettext_lazy("户主身份证号（完整 18 位）"), max_length=18, widget=NoEchoTextInput(attrs={"autocomplete": "off"}))
+    id_number = forms.CharField(label=gettext_lazy("户主身份证号（完整 18 位）"), max_length=18, widget=NoEchoTextInput)
 
     def clean_id_number(self):
         id_number = self.cleaned_data["id_number"].strip().upper()

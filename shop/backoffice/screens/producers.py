@@ -10,7 +10,13 @@ from .. import services
 from ..access import market_subjects_visible_to, user_sees_all
 from ..crud import Column, RowAction, Screen
 from ..forms import filters
-from ..forms.producers import MarketSubjectContactForm, MarketSubjectCreateForm, MarketSubjectForm, HouseholdFindForm, HouseholdForm
+from ..forms.producers import (
+    HouseholdFindForm,
+    HouseholdForm,
+    MarketSubjectContactForm,
+    MarketSubjectCreateForm,
+    MarketSubjectForm,
+)
 
 
 class MarketSubjectScreen(Screen):
@@ -136,7 +142,9 @@ class HouseholdScreen(Screen):
             super()
             .get_queryset(user)
             .prefetch_related(
-                Prefetch("memberships", queryset=visible.select_related("market_subject"), to_attr="visible_memberships")
+                Prefetch(
+                    "memberships", queryset=visible.select_related("market_subject"), to_attr="visible_memberships"
+                )
             )
         )
 
