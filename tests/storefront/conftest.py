@@ -27,7 +27,7 @@ Category = get_model("catalogue", "Category")
 ProductCategory = get_model("catalogue", "ProductCategory")
 StockRecord = get_model("partner", "StockRecord")
 
-MEIZHOU = {"city__code": "441400", "city__name": "梅州市"}
+MEIZHOU = {"city__code": "441400", "city__name": "梅州市", "city__name_en": "Meizhou"}
 
 
 @pytest.fixture(autouse=True)

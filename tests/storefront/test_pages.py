@@ -52,7 +52,12 @@ def test_english_page_uses_english_names(client, catalogue):
 
     assert response.status_code == 200
     assert '<html lang="en"' in response.content.decode()
-    assert "Meizhou Pomelo" in text_of(response)
+    text = text_of(response)
+    assert "<h1>All products</h1>" in response.content.decode()
+    assert "Meizhou Pomelo 2" in text  # the brand facet
+    assert "Meizhou · Dabu" in text  # a card's city · county
+    assert "<strong>2</strong> products" in response.content.decode()
+    assert ">Add to basket</button>" in response.content.decode()
     assert card_titles(response) == ["大埔蜜柚礼盒", "梅县金柚 5斤装"]
 
 
