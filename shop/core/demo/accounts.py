@@ -3,6 +3,7 @@ django.contrib.sites Site Oscar uses in e-mails and links."""
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.sites.models import Site as DjangoSite
 from oscar.core.loading import get_model
 
@@ -49,36 +50,40 @@ def ensure_django_site() -> None:
         site.save()
 
 
-def _ensure_user(account: DemoAccount, groups: dict):
+def _demo_password_hash(users) -> str:
+    """One hash for every demo account, so a rerun hashes at most once."""
+    for user in users:
+        if user.check_password(DEMO_PASSWORD):
+            return user.password
+    return make_password(DEMO_PASSWORD)
+
+
+def _ensure_users(groups: dict) -> tuple[dict, int]:
     User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=account.email,
-        defaults={"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
-                  "is_staff": account.is_staff, "is_superuser": account.is_superuser},
-    )
-    changed = created
-    for field in ("is_staff", "is_superuser"):
-        if getattr(user, field) != getattr(account, field):
-            setattr(user, field, getattr(account, field))
-            changed = True
-    if not user.check_password(DEMO_PASSWORD):
-        user.set_password(DEMO_PASSWORD)
-        changed = True
-    if changed:
-        user.save()
-    if account.group:
-        user.groups.add(groups[account.group])
-    return user, created
+    users = {u.username: u for u in User.objects.filter(username__in=[a.email for a in ACCOUNTS])}
+    password = _demo_password_hash(users.values())
+    created = 0
+    for account in ACCOUNTS:
+        user = users.get(account.email)
+        if user is None:
+            user = User(username=account.email, email=account.email, first_name=account.first_name,
+                        last_name=account.last_name)
+            created += 1
+        wanted = {"is_staff": account.is_staff, "is_superuser": account.is_superuser, "password": password}
+        if user.pk is None or any(getattr(user, field) != value for field, value in wanted.items()):
+            for field, value in wanted.items():
+                setattr(user, field, value)
+            user.save()
+        if account.group:
+            user.groups.add(groups[account.group])
+        users[account.email] = user
+    return users, created
 
 
 def seed_accounts() -> tuple[dict, list[DemoAccount]]:
     ensure_django_site()
     groups = roles.ensure_roles()
-    created = 0
-    users = {}
-    for account in ACCOUNTS:
-        users[account.email], was_created = _ensure_user(account, groups)
-        created += int(was_created)
+    users, created = _ensure_users(groups)
     partner = Partner.objects.filter(code=COOP_PARTNER_CODE).first()
     if partner:
         partner.users.add(users["coop@xiangpin.demo"])

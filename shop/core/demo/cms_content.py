@@ -58,6 +58,7 @@ STORY_INDEX = {
 STORIES = [
     {
         "slug": "lianzhou-returning-youth",
+        "cover": "连州菜心进湾区",
         "title": "返乡青年曾晓峰：把连州菜心卖进大湾区社区",
         "date": datetime.date(2025, 12, 18),
         "intro": "大学毕业后回到九陂镇，他用直播和社区团购把冬菜心送到了广州、深圳的餐桌。",
@@ -72,6 +73,7 @@ STORIES = [
     },
     {
         "slug": "xuwen-pineapple-sea",
+        "cover": "菠萝的海",
         "title": "“菠萝的海”里的网店老板娘",
         "date": datetime.date(2026, 3, 22),
         "intro": "徐闻县前山镇的电商创业模范王小燕，结对帮扶十多户农户学会了开网店。",
@@ -85,6 +87,7 @@ STORIES = [
     },
     {
         "slug": "gaozhou-lychee-cold-chain",
+        "cover": "高州荔枝开摘",
         "title": "高州荔枝开摘：冷链车从根子镇直达广州社区",
         "date": datetime.date(2026, 5, 20),
         "intro": "今年首批白糖罂荔枝采后两小时内预冷，次日到达天河、海珠的社区自提点。",
@@ -98,6 +101,7 @@ STORIES = [
     },
     {
         "slug": "meizhou-pomelo-new-year",
+        "cover": "梅州金柚年货节",
         "title": "梅州金柚年货节：合作社带着农户一起“触网”",
         "date": datetime.date(2026, 1, 10),
         "intro": "雁洋镇金柚专业合作社统一分级包装，社员农户的柚子走进了珠三角的年货清单。",
@@ -111,6 +115,7 @@ STORIES = [
     },
     {
         "slug": "poverty-alleviation-day",
+        "cover": "10·17 扶贫日",
         "title": "扶贫日特惠：乡品通22个区域公用品牌齐上线",
         "date": datetime.date(2026, 10, 17),
         "intro": "10月17日扶贫日，乡品通推出区域公用品牌专场，在广州、深圳新增多个社区自提点和提货柜。",

@@ -32,13 +32,13 @@ def _add_child(parent, page):
     return page
 
 
-def _cover_image(title, colour):
+def _cover_image(slug, title, cover_text, colour):
     Image = get_image_model()
     image = Image.objects.filter(title=title).first()
     if image is None:
-        data = images.cover_image_bytes(title=title[:16], colour=colour)
+        data = images.cover_image_bytes(title=cover_text, colour=colour)
         image = Image(title=title)
-        image.file = ImageFile(BytesIO(data), name="story-cover.jpg")
+        image.file = ImageFile(BytesIO(data), name=f"story-{slug}.jpg")
         image.save()
     return image
 
@@ -101,7 +101,7 @@ def ensure_stories(home) -> int:
     for story in content.STORIES:
         if story["slug"] in existing:
             continue
-        cover = _cover_image(story["title"], story["colour"])
+        cover = _cover_image(story["slug"], story["title"], story["cover"], story["colour"])
         blocks = [("image", cover.pk)] + _paragraphs(story["paragraphs"])
         _add_child(index, StoryPage(
             title=story["title"], slug=story["slug"], date=story["date"], intro=story["intro"], body=_body(blocks),

@@ -86,7 +86,7 @@ def brand_logo_bytes(*, name: str, colour: tuple[int, int, int]) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.ellipse((10, 10, LOGO_SIZE - 10, LOGO_SIZE - 10), fill=colour)
     draw.ellipse((28, 28, LOGO_SIZE - 28, LOGO_SIZE - 28), outline=_lighter(colour, 0.7), width=4)
-    font_size = 64 if len(name) <= 4 else 48
+    font_size = 54 if len(name) <= 4 else 46
     font = _font(font_size)
     if font is not None:
         lines = [name] if len(name) <= 4 else [name[: len(name) // 2], name[len(name) // 2:]]
