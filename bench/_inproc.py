@@ -175,14 +175,73 @@ def query_profile(captured, top: int = 10):
     return [tuple(r) for r in rows[:top]]
 
 
-def cprofile(path: str, client, repeat: int = 20, top: int = 25) -> str:
+class TemplateTimer:
+    """Times Django templates while active: per template, calls and inclusive/own
+    milliseconds (blocks of a child template are rendered inside its parent's
+    ``_render``, so they count towards the parent's own time; included templates,
+    e.g. a product card, are separated)."""
+
+    def __init__(self):
+        self.stats = defaultdict(lambda: [0, 0.0, 0.0])
+        self._stack = []
+        self._orig = None
+
+    def __enter__(self):
+        from django.template import base as tbase
+
+        self._orig = orig = tbase.Template._render
+        stats, stack = self.stats, self._stack
+
+        def timed(tpl, context):
+            t0 = time.perf_counter()
+            stack.append(0.0)
+            try:
+                return orig(tpl, context)
+            finally:
+                elapsed = time.perf_counter() - t0
+                children = stack.pop()
+                if stack:
+                    stack[-1] += elapsed
+                name = getattr(tpl.origin, "template_name", None) or tpl.name or "<string>"
+                st = stats[name]
+                st[0] += 1
+                st[1] += elapsed
+                st[2] += elapsed - children
+
+        tbase.Template._render = timed
+        return self
+
+    def __exit__(self, *exc):
+        from django.template import base as tbase
+
+        tbase.Template._render = self._orig
+        return False
+
+
+def cprofile(path: str, client, repeat: int = 20, top: int = 15, root=None) -> str:
+    """cProfile + template timings of ``repeat`` warm requests; a text report per request."""
     client.get(path)
+    timer = TemplateTimer()
+    t0 = time.perf_counter()
+    with timer:  # template timings without cProfile's overhead
+        for _ in range(repeat):
+            client.get(path)
+    wall = (time.perf_counter() - t0) * 1000 / repeat
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(repeat):
         client.get(path)
     prof.disable()
     out = io.StringIO()
-    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
-    stats.print_stats(top)
+    out.write(f"{wall:.1f} ms per request in-process (with template timing, without cProfile)\n")
+    out.write("-- templates (ms per request: own, inclusive; calls per request):\n")
+    rows = sorted(timer.stats.items(), key=lambda kv: -kv[1][2])[:top]
+    for name, (calls, incl, own) in rows:
+        out.write(f"   {own * 1000 / repeat:7.1f} {incl * 1000 / repeat:7.1f}  {calls / repeat:6.1f}×  {name}\n")
+    stats = pstats.Stats(prof, stream=out)
+    out.write("-- hottest functions by own time:\n")
+    stats.sort_stats("tottime").print_stats(top)
+    if root is not None:
+        out.write("-- project code and template tags by cumulative time:\n")
+        stats.sort_stats("cumulative").print_stats(rf"({re.escape(str(root))}/(?!\.venv)|templatetags)", top)
     return out.getvalue()

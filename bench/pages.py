@@ -77,9 +77,12 @@ def parse_args(argv=None):
     p.add_argument("--search", default="荔枝", help="search term for the search page (default %(default)s)")
     p.add_argument("--profile", action="store_true",
                    help="also print each page's queries grouped by shape and a cProfile of the signed-in render")
+    p.add_argument("--profile-only", action="store_true",
+                   help="query counts and --profile output only: no gunicorn, no wrk")
     p.add_argument("--rounds", type=int, help="interleaved rounds; each URL gets duration/rounds seconds per round "
                                              "(default 5; 1 with --quick)")
     args = p.parse_args(argv)
+    args.profile = args.profile or args.profile_only
     args.products = args.products or (200 if args.quick else 2000)
     args.duration = args.duration or (3 if args.quick else 10)
     args.rounds = max(1, args.rounds or (1 if args.quick else 5))
@@ -212,9 +215,12 @@ def main(argv=None):
                   f"  {_fmt(r.get('ms'), '.1f'):>6} ms in-process  X-Page-Cache: {r.get('cache') or '—'}{err}")
         if args.profile and name not in {"bare"}:
             profiles[name] = {"queries": _inproc.query_profile(signed.get("captured", []), top=12)}
-            profiles[name]["cprofile"] = _inproc.cprofile(path, signed_client)
+            profiles[name]["cprofile"] = _inproc.cprofile(path, signed_client, root=ROOT)
     _inproc.close_connections()
     _db.flush_redis(args.redis_url)  # the server starts with a cold page cache; sessions live in the DB too
+    if args.profile_only:
+        print_profiles(profiles)
+        return 0
 
     print(f"== gunicorn ({args.workers} sync workers) + wrk -t2 -c{args.connections}, {args.rounds} interleaved "
           f"round(s) of {args.chunk}s per URL and mode", flush=True)
@@ -405,8 +411,8 @@ def print_profiles(profiles):
         for count, ms, tables, sql in prof["queries"]:
             print(f"  {count:4d} × {ms:7.2f} ms  {tables}")
             print(f"         {sql[:220]}")
-        print(f"-- cProfile of 20 signed-in requests to {page} (cumulative):")
-        print("\n".join(prof["cprofile"].splitlines()[:45]))
+        print(f"-- cProfile of 20 signed-in requests to {page}:")
+        print("\n".join(line for line in prof["cprofile"].splitlines() if line.strip()))
 
 
 if __name__ == "__main__":
