@@ -41,3 +41,17 @@ def test_fourteen_poor_village_cities():
     assert len(names) == 14
     assert {"梅州市", "清远市", "湛江市", "茂名市", "江门市", "惠州市", "肇庆市"} <= names
     assert "汕头市" not in names
+
+
+def test_pictures_are_drawn_without_a_cjk_font(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from shop.core.demo import images
+
+    monkeypatch.setattr(images, "_font", lambda size: None)
+    data = images.product_image_bytes(title="红肉蜜柚", subtitle="梅州金柚 · 5斤装", colour=(236, 138, 44), glyph="柑")
+    picture = Image.open(io.BytesIO(data))
+    assert (picture.format, picture.size) == ("JPEG", (600, 600))
+    assert Image.open(io.BytesIO(images.brand_logo_bytes(name="梅州金柚", colour=(236, 138, 44)))).format == "PNG"

@@ -10,6 +10,7 @@ from cms.models import ContentPage, HomePage, StoryPage
 from shop.brands.models import Brand, ProductOrigin
 from shop.core import roles
 from shop.core.demo import codes
+from shop.core.demo.public_text import is_public
 from shop.producers.models import Household, MarketSubject
 from shop.producers.services import id_number_checksum_is_valid
 from shop.regions.models import County, ServicePoint, Village
@@ -69,6 +70,7 @@ def test_households_have_valid_fake_id_numbers(seeded):
         assert household.village.is_provincial_poor_village
         assert 1 <= household.members <= 7
         assert household.able_bodied_members <= household.members
+        assert not is_public(household.head_name)
 
 
 def test_household_personal_data_is_encrypted_at_rest(seeded):

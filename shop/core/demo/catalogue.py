@@ -16,7 +16,7 @@ from shop.regions.models import Village
 
 from . import codes, images
 from .catalogue_specs import product_specs
-from .categories_data import CATEGORIES, LEAF_PARENT, PRODUCT_CLASS_NAME, PRODUCT_CLASS_SLUG, TOP_COLOURS
+from .categories_data import CATEGORIES, GLYPHS, LEAF_PARENT, PRODUCT_CLASS_NAME, PRODUCT_CLASS_SLUG, TOP_COLOURS
 from .subjects import subjects_by_code
 from .subjects_data import SUBJECTS
 
@@ -119,15 +119,42 @@ def _gtin(index, subject_serial):
     return codes.gtin13(f"69{subject_serial:05d}{index % 100000:05d}")
 
 
+def _draw(spec) -> ContentFile:
+    colour = TOP_COLOURS[LEAF_PARENT[spec.category]]
+    return ContentFile(images.product_image_bytes(
+        title=spec.line_name, subtitle=f"{spec.brand_name} · {spec.spec_text}", colour=colour,
+        glyph=GLYPHS[spec.category],
+    ))
+
+
 def _image_path(spec) -> str:
+    """Pictures are drawn once: an existing file (from an earlier run) is reused."""
     path = f"{IMAGE_FOLDER}/{spec.sku}.jpg"
     if not default_storage.exists(path):
-        colour = TOP_COLOURS[LEAF_PARENT[spec.category]]
-        content = images.product_image_bytes(
-            title=spec.line_name, subtitle=f"{spec.brand_name} · {spec.spec_text}", colour=colour,
-        )
-        path = default_storage.save(path, ContentFile(content))
+        path = default_storage.save(path, _draw(spec))
     return path
+
+
+def _is_local_storage() -> bool:
+    try:
+        default_storage.path(IMAGE_FOLDER)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def restore_missing_images(specs) -> int:
+    """Redraw pictures whose files went missing (e.g. a wiped media folder),
+    on local storage only, where checking a file costs nothing."""
+    if not _is_local_storage():
+        return 0
+    by_sku = {spec.sku: spec for spec in specs}
+    restored = 0
+    for image in ProductImage.objects.filter(product__upc__in=by_sku).select_related("product"):
+        if not default_storage.exists(image.original.name):
+            default_storage.save(image.original.name, _draw(by_sku[image.product.upc]))
+            restored += 1
+    return restored
 
 
 def _create_batch(batch, *, product_class, leaves, brands, subjects_for_brand, villages, subject_serials):
@@ -183,6 +210,7 @@ def seed_products(count: int, progress=None) -> dict:
     specs = list(enumerate(product_specs(count)))
     existing = set(Product.objects.filter(upc__in=[s.sku for _, s in specs]).values_list("upc", flat=True))
     todo = [(index, spec) for index, spec in specs if spec.sku not in existing]
+    restore_missing_images([spec for _, spec in specs if spec.sku in existing])
     if progress:
         progress.update(len(specs) - len(todo))
     context = {

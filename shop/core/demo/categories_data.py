@@ -37,6 +37,13 @@ CATEGORIES = [
     ]),
 ]
 
+# The glyph drawn on product pictures, by leaf category.
+GLYPHS = {
+    "citrus": "柑", "lychee-longan": "荔", "pineapple": "菠", "stone-fruit": "果", "specialty-fruit": "果",
+    "black-tea": "茶", "oolong": "茶", "specialty-tea": "茶", "rice": "米", "leafy-greens": "菜",
+    "nuts": "栗", "dried-fruit": "梅", "poultry": "鸡", "eggs": "蛋", "peel": "药", "amomum": "药",
+}
+
 # Leaf slug → top-level slug, for colours and grade wording.
 LEAF_PARENT = {child_slug: top_slug for _, top_slug, _, children in CATEGORIES for _, child_slug in children}
 TOP_COLOURS = {top_slug: colour for _, top_slug, colour, _ in CATEGORIES}

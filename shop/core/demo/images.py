@@ -65,13 +65,15 @@ def _centred_text(draw, text, centre_y, size, fill, max_width):
     draw.text(((PRODUCT_SIZE - width) / 2, centre_y - size / 2), text, font=font, fill=fill)
 
 
-def product_image_bytes(*, title: str, subtitle: str, colour: tuple[int, int, int]) -> bytes:
+def product_image_bytes(*, title: str, subtitle: str, colour: tuple[int, int, int], glyph: str = "") -> bytes:
     """A 600×600 JPEG: a soft background in the category colour, a round
-    badge and the product's short name (and brand) in Chinese."""
+    badge with a glyph (柑, 茶, 米…), and the product's short name and
+    brand in Chinese."""
     image = Image.new("RGB", (PRODUCT_SIZE, PRODUCT_SIZE), _lighter(colour, 0.82))
     draw = ImageDraw.Draw(image)
-    draw.ellipse((120, 70, 480, 430), fill=_lighter(colour, 0.35), outline=colour, width=8)
-    draw.ellipse((230, 180, 370, 320), fill=colour)
+    draw.ellipse((120, 60, 480, 420), fill=_lighter(colour, 0.35), outline=colour, width=8)
+    draw.ellipse((195, 135, 405, 345), fill=colour)
+    _centred_text(draw, glyph, 232, 120, _lighter(colour, 0.9), 200)
     draw.rectangle((0, 470, PRODUCT_SIZE, PRODUCT_SIZE), fill=colour)
     _centred_text(draw, title, 505, 48, (255, 255, 255), 560)
     _centred_text(draw, subtitle, 565, 28, _lighter(colour, 0.85), 560)
