@@ -28,7 +28,11 @@ def _counties_with_city():
 def brands_for_listing():
     """Every brand with its counties (and their cities) and its number of
     public products: 2 queries."""
-    return Brand.objects.annotate(product_count=_public_product_count()).prefetch_related(_counties_with_city())
+    return (
+        Brand.objects.annotate(product_count=_public_product_count())
+        .prefetch_related(_counties_with_city())
+        .order_by("display_order", "name")
+    )
 
 
 def brands_for_home(*, limit):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -63,6 +64,20 @@ class CachedPage:
     content: bytes
     status: int
     content_type: str
+
+
+# The only query parameters a cacheable page reads (catalogue filters, search,
+# sort, pagination). Others (utm_source, cache busters...) neither change the
+# page nor split the cache: they are left out of the key and of the page's links.
+PAGE_QUERY_PARAMETERS = ("brand", "category", "city", "county", "page", "q", "sort")
+
+
+def normalized_query(query_dict) -> str:
+    """The page parameters of a QueryDict, in a fixed order, url-encoded.
+    Each with its *last* value: what ``QueryDict.get`` (so every view) reads;
+    taking another would let ``?brand=a&brand=b`` store b's page under a's key."""
+    pairs = [(name, query_dict.get(name)) for name in PAGE_QUERY_PARAMETERS if query_dict.get(name, "") != ""]
+    return urlencode(pairs)
 
 
 def page_cache_key(*, generation: int, host: str, full_path: str, language: str, day: str) -> str:

@@ -66,7 +66,7 @@ class PageCacheMiddleware:
         key = page_cache.page_cache_key(
             generation=page_cache.page_cache_generation(),
             host=request.get_host(),
-            full_path=request.get_full_path(),
+            full_path=request.path + "?" + page_cache.normalized_query(request.GET),
             language=get_language() or "",
             day=timezone.localdate().isoformat(),
         )

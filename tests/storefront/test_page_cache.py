@@ -263,3 +263,23 @@ def test_add_to_basket_from_a_cached_page_works(catalogue):
     after = visitor.get(url)
     assert after["X-Page-Cache"] == "bypass"
     assert data_values(after, "data-basket-count") == ["1"]
+
+
+def test_unknown_query_parameters_share_the_cached_page_and_stay_out_of_links(client, catalogue):
+    url = reverse("catalogue:index")
+    first = client.get(url + "?brand=meizhou-pomelo&utm_source=wechat")
+    second = client.get(url + "?utm_campaign=x&brand=meizhou-pomelo")
+
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert "utm_" not in first.content.decode()
+
+
+def test_a_repeated_parameter_cannot_store_one_page_under_another_key(client, catalogue):
+    url = reverse("catalogue:index")
+    poisoned = client.get(url + "?brand=meizhou-pomelo&brand=yingde-black-tea")
+    tea = client.get(url + "?brand=yingde-black-tea")
+    pomelo = client.get(url + "?brand=meizhou-pomelo")
+
+    assert card_titles(poisoned) == ["英红九号 250克"]  # the last value wins, as in QueryDict.get
+    assert (tea["X-Page-Cache"], card_titles(tea)) == ("hit", ["英红九号 250克"])
+    assert (pomelo["X-Page-Cache"], card_titles(pomelo)) == ("miss", ["大埔蜜柚礼盒", "梅县金柚 5斤装"])

@@ -7,6 +7,8 @@ from django.urls import translate_url
 from django.utils.http import urlencode
 from oscar.core.loading import get_model
 
+from shop.core.cache import PAGE_QUERY_PARAMETERS, normalized_query
+
 register = template.Library()
 
 
@@ -45,7 +47,7 @@ def url_with_params(context, base=None, **changes):
     always dropped unless set."""
     request = context["request"]
     path = base or request.path
-    params = {key: value for key, value in request.GET.items() if key != "page"}
+    params = {key: value for key, value in request.GET.items() if key in PAGE_QUERY_PARAMETERS and key != "page"}
     for key, value in changes.items():
         if value in ("", None):
             params.pop(key, None)
@@ -57,9 +59,10 @@ def url_with_params(context, base=None, **changes):
 
 @register.simple_tag(takes_context=True)
 def language_url(context, language_code):
-    """This page in another language (same view, same query string)."""
+    """This page in another language (same view, same page parameters)."""
     request = context["request"]
-    return translate_url(request.get_full_path(), language_code)
+    query = normalized_query(request.GET)
+    return translate_url(request.path + ("?" + query if query else ""), language_code)
 
 
 @register.filter
