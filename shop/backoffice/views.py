@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.views.decorators import check_permissions
 
-from .crud import ACTIONS
 from .forms.base import fields_with_out_of_scope_choices
 
 security_log = logging.getLogger("shop.backoffice.security")
@@ -41,10 +40,8 @@ class ScreenViewMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
         context["screen"] = self.screen
         context["list_url"] = self.screen.url("list")
-        context["can"] = {action: self.screen.user_can(user, action) for action in ACTIONS}
         return context
 
 
