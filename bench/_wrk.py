@@ -18,11 +18,15 @@ from pathlib import Path
 _DONE_LUA = r"""
 done = function(summary, latency, requests)
   local e = summary.errors
+  local pts = {}
+  for i = 1, 199 do pts[i] = string.format("%d", latency:percentile(i / 2)) end
+  pts[200] = string.format("%d", latency.max)
   io.write(string.format(
     "WRKJSON {\"requests\":%d,\"duration_us\":%d,\"bytes\":%d,\"p50_us\":%d,\"p99_us\":%d,"
-    .. "\"max_us\":%d,\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d}\n",
+    .. "\"max_us\":%d,\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d,"
+    .. "\"pct_us\":[%s]}\n",
     summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(99),
-    latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+    latency.max, e.connect, e.read, e.write, e.status, e.timeout, table.concat(pts, ",")))
 end
 """
 
@@ -42,6 +46,8 @@ class WrkResult:
     p99_ms: float | None = None
     non_2xx_3xx: int = 0
     socket_errors: dict = field(default_factory=dict)
+    # Latency at the 0.5th, 1st, ... 99.5th percentile and the max (µs), to pool several runs.
+    percentiles_us: list = field(default_factory=list)
     raw: str = ""
 
     @property
@@ -51,6 +57,7 @@ class WrkResult:
     def as_dict(self):
         d = asdict(self)
         d.pop("raw")
+        d.pop("percentiles_us")
         return d
 
 
@@ -86,6 +93,7 @@ def parse(output: str, url: str = "") -> WrkResult:
         res.non_2xx_3xx = max(res.non_2xx_3xx, j["status"])
         for k in ("connect", "read", "write", "timeout"):
             res.socket_errors[k] = max(res.socket_errors.get(k, 0), j[k])
+        res.percentiles_us = j.get("pct_us", [])
         if res.p99_ms is None:
             res.p99_ms = j["p99_us"] / 1000.0
         if res.p50_ms is None:
@@ -96,6 +104,26 @@ def parse(output: str, url: str = "") -> WrkResult:
             res.rps = j["requests"] / (j["duration_us"] / 1e6)
     res.socket_errors = {k: v for k, v in res.socket_errors.items() if v}
     return res
+
+
+def pooled_percentile(results, pct: float = 99.0):
+    """Approximate percentile (ms) over several runs, pooling each run's percentile
+    points weighted by its number of requests. None when no run has the points."""
+    points = []
+    for r in results:
+        if r.percentiles_us and r.requests:
+            w = r.requests / len(r.percentiles_us)
+            points += [(v, w) for v in r.percentiles_us]
+    if not points:
+        return None
+    points.sort()
+    total = sum(w for _, w in points)
+    acc = 0.0
+    for value, w in points:
+        acc += w
+        if acc >= total * pct / 100.0 - 1e-9:
+            return value / 1000.0
+    return points[-1][0] / 1000.0
 
 
 def run(url: str, *, duration: int, connections: int, threads: int = 2, headers=(), timeout_s: int = 10) -> WrkResult:

@@ -80,12 +80,12 @@ def parse_args(argv=None):
     p.add_argument("--profile-only", action="store_true",
                    help="query counts and --profile output only: no gunicorn, no wrk")
     p.add_argument("--rounds", type=int, help="interleaved rounds; each URL gets duration/rounds seconds per round "
-                                             "(default 5; 1 with --quick)")
+                                             "(default 10; 1 with --quick)")
     args = p.parse_args(argv)
     args.profile = args.profile or args.profile_only
     args.products = args.products or (200 if args.quick else 2000)
     args.duration = args.duration or (3 if args.quick else 10)
-    args.rounds = max(1, args.rounds or (1 if args.quick else 5))
+    args.rounds = max(1, args.rounds or (1 if args.quick else 10))
     args.chunk = max(1, round(args.duration / args.rounds))
     args.database_url = (args.database_url or os.environ.get("BENCH_DATABASE_URL")
                          or (DEFAULT_DB_QUICK if args.quick else DEFAULT_DB))
@@ -141,6 +141,7 @@ def aggregate(target, results):
     total_requests = sum(r.requests for r in results)
     total_seconds = sum(r.requests / r.rps for r in results if r.rps)
     p99s = [r.p99_ms for r in results if r.p99_ms is not None]
+    pooled = _wrk.pooled_percentile(results, 99.0)
     non2xx = sum(r.non_2xx_3xx for r in results)
     sock = {}
     for r in results:
@@ -150,7 +151,7 @@ def aggregate(target, results):
         requests=total_requests,
         rps=(total_requests / total_seconds) if total_seconds else None,
         rounds_rps=[r.rps for r in results],
-        p99_ms=statistics.median(p99s) if p99s else None,
+        p99_ms=pooled if pooled is not None else (statistics.median(p99s) if p99s else None),
         rounds_p99_ms=p99s,
         non_2xx_3xx=non2xx, socket_errors=sock, errors=non2xx + sum(sock.values()),
     )
@@ -212,7 +213,8 @@ def main(argv=None):
             extra = f" → {r['location']}" if r.get("location") else ""
             err = f"  !! {r['error']}" if r.get("error") else ""
             print(f"  {name:<10} {mode:<9} HTTP {r.get('status')!s:>4}{extra}  {r.get('queries')!s:>4} queries"
-                  f"  {_fmt(r.get('ms'), '.1f'):>6} ms in-process  X-Page-Cache: {r.get('cache') or '—'}{err}")
+                  f"  {_fmt(r.get('ms'), '.1f'):>6} ms in-process  X-Page-Cache: {r.get('cache') or '—'}{err}"
+                  + (f"  ({r['warmups']} warm-up requests)" if r.get("warmups", 0) > 2 else ""))
         if args.profile and name not in {"bare"}:
             profiles[name] = {"queries": _inproc.query_profile(signed.get("captured", []), top=12)}
             profiles[name]["cprofile"] = _inproc.cprofile(path, signed_client, root=ROOT)
@@ -283,11 +285,14 @@ def main(argv=None):
     for row in all_rows:
         bare = ref_rows.get(("bare", row["mode"]), {})
         lean = ref_rows.get(("lean", row["mode"]), {})
-        row["x_bare"] = _ratio(row["rps"], bare.get("rps"))
-        row["x_lean"] = _ratio(row["rps"], lean.get("rps"))
-        # Per-round ratios show how noisy the machine was.
-        for key, ref in (("x_bare_rounds", bare), ("x_lean_rounds", lean)):
-            row[key] = [a / b for a, b in zip(row.get("rounds_rps", []), ref.get("rounds_rps", [])) if a and b]
+        # Each round compares the page with the references measured seconds apart in
+        # that round; the median over the rounds shrugs off a burst of load from
+        # other processes in one of them. The ratio of the totals is kept too.
+        for key, ref in (("x_bare", bare), ("x_lean", lean)):
+            per_round = [a / b for a, b in zip(row.get("rounds_rps", []), ref.get("rounds_rps", [])) if a and b]
+            row[key + "_rounds"] = per_round
+            row[key + "_total"] = _ratio(row["rps"], ref.get("rps"))
+            row[key] = statistics.median(per_round) if per_round else row[key + "_total"]
         q = queries.get(row["page"], {}).get(row["mode"], {})
         row["queries"] = q.get("queries")
         row["cache_inproc"] = q.get("cache")
@@ -372,7 +377,8 @@ def render_markdown(args, rows, bars, counts, email, db_note, started, loads):
         f"wrk -t2 -c{args.connections}, {args.rounds} interleaved round(s) × {args.chunk}s per URL and mode; "
         f"signed in as {email}. Ratios are against the bare/lean views of the same mode (anon rows: anonymous "
         "references; signed-in rows: references with the same session cookie), same process, same run. "
-        "p99 is the median of the rounds' p99. SQL/req: in-process, warm (second request).",
+        "req/s: total over the rounds; × bare / × lean: median of the per-round ratios; p99: pooled over the "
+        "rounds. SQL/req: in-process, warm.",
         "",
         f"Machine load during the run (1-min load average, {os.cpu_count()} CPUs): "
         + ", ".join(f"{x:.1f}" for x in loads)
