@@ -2,26 +2,16 @@
 
 Each tag is one batched read for a whole block, never one per item, and its
 result is kept in the cache under the page-cache generation: any catalogue or
-page change makes it stale together with the cached pages. Only query results
-are cached, never HTML, so each render still gets the visitor's own CSRF token,
-basket and strategy.
+page change makes it stale together with the cached pages. (The block
+templates also keep their product grid as a ``{% cached_fragment %}``.)
 """
 from django import template
-from django.core.cache import cache
 
 from shop.brands import selectors as brand_selectors
-from shop.core.cache import fragment_cache_key, page_cache_timeout
+from shop.core.cache import cached_by_generation
 from shop.storefront import selectors as storefront_selectors
 
 register = template.Library()
-
-
-def _cached(key, compute):
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout=page_cache_timeout())
-    return value
 
 
 def _as_int(value, default):
@@ -34,11 +24,7 @@ def _as_int(value, default):
 @register.simple_tag
 def featured_brands(limit=12):
     """Featured brands first, then the rest: 1 query when not cached."""
-    limit = _as_int(limit, 12)
-    return _cached(
-        fragment_cache_key("featured-brands", limit),
-        lambda: brand_selectors.brands_for_home(limit=limit),
-    )
+    return brand_selectors.brands_for_home(limit=_as_int(limit, 12))
 
 
 @register.simple_tag
@@ -49,7 +35,7 @@ def featured_products(brand_slug="", limit=8):
     limit = _as_int(limit, 8)
     brand_slug = (brand_slug or "").strip()[:64]
     filters = storefront_selectors.CatalogueFilters(brand=brand_slug)
-    return _cached(
-        fragment_cache_key("featured-products", brand_slug, limit),
-        lambda: list(storefront_selectors.products_for_catalogue(filters)[:limit]),
+    return cached_by_generation(
+        "featured-products", brand_slug, limit,
+        compute=lambda: list(storefront_selectors.products_for_catalogue(filters)[:limit]),
     )

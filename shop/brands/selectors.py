@@ -1,6 +1,7 @@
 """Reads for the brand pages and the home page's brand blocks."""
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 
+from shop.core.cache import cached_by_generation
 from shop.producers.models import Household
 from shop.regions.models import County
 
@@ -27,17 +28,26 @@ def _counties_with_city():
 
 def brands_for_listing():
     """Every brand with its counties (and their cities) and its number of
-    public products: 2 queries."""
-    return (
-        Brand.objects.annotate(product_count=_public_product_count())
-        .prefetch_related(_counties_with_city())
-        .order_by("display_order", "name")
+    public products: cached until the next change, else 2 queries."""
+    return cached_by_generation(
+        "brand-list",
+        "v1",
+        compute=lambda: list(
+            Brand.objects.annotate(product_count=_public_product_count())
+            .prefetch_related(_counties_with_city())
+            .order_by("display_order", "name")
+        ),
     )
 
 
 def brands_for_home(*, limit):
-    """Featured brands first, then the rest, in display order: 1 query."""
-    return list(Brand.objects.order_by("-is_featured", "display_order", "name")[:limit])
+    """Featured brands first, then the rest, in display order: cached until
+    the next change, else 1 query."""
+    return cached_by_generation(
+        "brands-for-home",
+        int(limit),
+        compute=lambda: list(Brand.objects.order_by("-is_featured", "display_order", "name")[:limit]),
+    )
 
 
 def households_reached_subquery():
@@ -54,10 +64,19 @@ def households_reached_subquery():
 
 def brand_for_detail(*, slug):
     """One brand with its counties and cities and the number of households it
-    reaches: 2 queries. Raises Brand.DoesNotExist."""
+    reaches: cached until the next change, else 2 queries. Raises
+    Brand.DoesNotExist."""
+    brand = cached_by_generation("brand-detail", slug, compute=lambda: _brand_for_detail(slug))
+    if brand is None:
+        raise Brand.DoesNotExist(slug)
+    return brand
+
+
+def _brand_for_detail(slug):
     return (
         Brand.objects.annotate(households_reached=households_reached_subquery())
         .prefetch_related(_counties_with_city())
-        .get(slug=slug)
+        .filter(slug=slug)
+        .first()
     )
 

@@ -32,8 +32,13 @@ class BrandDetailView(TemplateView):
         except Brand.DoesNotExist:
             raise Http404(_("没有这个品牌"))
         counties = list(brand.counties.all())
-        products = storefront_selectors.products_for_catalogue(storefront_selectors.CatalogueFilters(brand=brand.slug))
-        page = paginate(self.request, products, self.paginate_by)
+        filters = storefront_selectors.CatalogueFilters(brand=brand.slug)
+        page = paginate(
+            self.request,
+            storefront_selectors.products_for_catalogue(filters),
+            self.paginate_by,
+            count=storefront_selectors.product_count_for_catalogue(filters),
+        )
         context.update(
             brand=brand,
             counties=counties,

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import contextmanager
 from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from asgiref.local import Local
 from django.db import transaction
 
 GENERATION_KEY = "pagecache:generation"
@@ -31,7 +33,12 @@ def page_cache_timeout() -> int:
     return int(getattr(settings, "PAGE_CACHE_SECONDS", 600))
 
 
-def page_cache_generation() -> int:
+# Within one request the generation is read once (a request opens a scope in
+# PageCacheMiddleware); every fragment and cached read of that request uses it.
+_request_scope = Local()
+
+
+def _read_generation() -> int:
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         # Start from the clock, not from 0: after a cache restart (or an evicted
@@ -41,7 +48,26 @@ def page_cache_generation() -> int:
     return int(generation)
 
 
+def page_cache_generation() -> int:
+    if getattr(_request_scope, "active", False):
+        if getattr(_request_scope, "generation", None) is None:
+            _request_scope.generation = _read_generation()
+        return _request_scope.generation
+    return _read_generation()
+
+
+@contextmanager
+def generation_scope():
+    """Read the generation at most once inside the block (one request)."""
+    _request_scope.active, _request_scope.generation = True, None
+    try:
+        yield
+    finally:
+        _request_scope.active, _request_scope.generation = False, None
+
+
 def _bump_generation() -> None:
+    _request_scope.generation = None
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # no counter yet (or evicted): a fresh one is newer than any old key
@@ -103,4 +129,20 @@ def fragment_cache_key(name: str, *parts) -> str:
     """A key for a cached fragment or query result that must go stale together
     with the pages (product cards, the category tree)."""
     suffix = ":".join(str(part) for part in parts)
+    if len(suffix) > 80 or not suffix.isascii() or " " in suffix:
+        suffix = hashlib.blake2b(suffix.encode(), digest_size=16).hexdigest()
     return f"fragment:{page_cache_generation()}:{name}:{suffix}"
+
+
+def cached_by_generation(name: str, *parts, compute):
+    """``compute()``'s result, kept in the cache until the next catalogue or
+    page change: for reads that are the same for every visitor (a product with
+    its stock records, facet counts), so signed-in pages, which the page cache
+    never serves, skip those queries too. A None result is not kept."""
+    key = fragment_cache_key(name, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if value is not None:
+            cache.set(key, value, timeout=page_cache_timeout())
+    return value

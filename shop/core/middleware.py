@@ -9,15 +9,18 @@ A request is served from (and stored into) the cache only when all hold:
   and the user is anonymous.
 
 A miss renders normally except that ``{% csrf_token %}`` renders a sentinel
-(``shop.core.context_processors.page_cache``); the response is stored only when
+(``shop.core.context_processors.page_cache``; cached fragments always hold it,
+see ``{% cached_fragment %}``); the response is stored only when
 it is a 200 HTML page that set no cookie, touched no session, queued no message
 and did not ask not to be cached. On every serve, hit or miss, the sentinel is
-replaced with the visitor's own CSRF token (``get_token`` also makes Django's
+replaced with the visitor's own CSRF token, on every HTML response that holds
+it, cacheable view or not (``get_token`` also makes Django's
 CSRF middleware, which sits outside this one, set the CSRF cookie), so a form
 on a cached page posts fine and no visitor ever receives someone else's token.
 
-The cache key holds the generation counter (``shop.core.cache``), the language,
-the host and the full path with its query string. ``X-Page-Cache`` says
+The cache key holds the generation counter (``shop.core.cache``), the day, the
+language, the host, the path and the page's query parameters (others, such as
+``utm_source``, are ignored). ``X-Page-Cache`` says
 ``hit``, ``miss`` (rendered and stored) or ``bypass`` (a cacheable view that
 this request or response may not use the cache for).
 
@@ -54,14 +57,18 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        with page_cache.generation_scope():
+            return self.serve(request)
+
+    def serve(self, request):
         enabled = getattr(settings, "PAGE_CACHE_ENABLED", True)
         if not enabled or request.method not in ("GET", "HEAD") or not self.view_is_cacheable(request):
-            return self.get_response(request)
+            return self.personalise(request, self.get_response(request))
 
         if not self.request_is_cacheable(request):
             response = self.get_response(request)
             response[HEADER] = "bypass"
-            return response
+            return self.personalise(request, self.keep_private(response))
 
         key = page_cache.page_cache_key(
             generation=page_cache.page_cache_generation(),
@@ -74,7 +81,7 @@ class PageCacheMiddleware:
         if page is not None:
             response = HttpResponse(page.content, status=page.status, content_type=page.content_type)
             response[HEADER] = "hit"
-            return self.personalise(request, response)
+            return self.personalise(request, self.keep_private(response))
 
         request.page_cache_render = True
         response = self.get_response(request)
@@ -88,7 +95,7 @@ class PageCacheMiddleware:
             response[HEADER] = "miss"
         else:
             response[HEADER] = "bypass"
-        return self.personalise(request, response)
+        return self.personalise(request, self.keep_private(response))
 
     @staticmethod
     def view_is_cacheable(request) -> bool:
@@ -128,12 +135,25 @@ class PageCacheMiddleware:
         return not (user is not None and user.is_authenticated)
 
     @staticmethod
-    def personalise(request, response):
-        """Put this visitor's CSRF token where the sentinel is."""
-        if not response.streaming and page_cache.CSRF_SENTINEL_BYTES in response.content:
-            token = get_token(request).encode("ascii")
-            response.content = response.content.replace(page_cache.CSRF_SENTINEL_BYTES, token)
-        # The body now holds a per-visitor token: shared caches must not keep it.
+    def keep_private(response):
+        """Storefront pages are cached here, per visitor kind; shared caches
+        on the way must not keep them (a signed-in page, a CSRF token)."""
         patch_cache_control(response, private=True)
         patch_vary_headers(response, ("Cookie",))
+        return response
+
+    @staticmethod
+    def personalise(request, response):
+        """Put this visitor's CSRF token where the sentinel is (from a cached
+        page, or a cached fragment on any page)."""
+        if (
+            not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and page_cache.CSRF_SENTINEL_BYTES in response.content
+        ):
+            token = get_token(request).encode("ascii")
+            response.content = response.content.replace(page_cache.CSRF_SENTINEL_BYTES, token)
+            # The body now holds a per-visitor token: shared caches must not keep it.
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ("Cookie",))
         return response

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from oscar.core.loading import get_model
 
 from shop.brands.models import ProductOrigin
-from shop.core.cache import fragment_cache_key, page_cache_timeout
+from shop.core.cache import cached_by_generation
 
 Product = get_model("catalogue", "Product")
 Category = get_model("catalogue", "Category")
@@ -121,12 +120,7 @@ def _build_category_tree():
 def category_tree() -> CategoryTree:
     """The browsable category tree, from the cache (one query when cold; it
     goes stale with the pages, i.e. on any catalogue change)."""
-    key = fragment_cache_key("category-tree", "v1")
-    tree = cache.get(key)
-    if tree is None:
-        tree = _build_category_tree()
-        cache.set(key, tree, timeout=page_cache_timeout())
-    return tree
+    return cached_by_generation("category-tree", "v1", compute=_build_category_tree)
 
 
 # --- filtering and facets ----------------------------------------------------
@@ -144,6 +138,11 @@ class CatalogueFilters:
     @property
     def is_filtered(self):
         return bool(self.brand or self.city or self.county or self.category or self.query)
+
+    @property
+    def cache_key(self):
+        category = self.category.id if self.category is not None else ""
+        return f"{self.brand}|{self.city}|{self.county}|{category}|{self.query}"
 
 
 def _search_terms(query):
@@ -195,6 +194,14 @@ def products_for_catalogue(filters: CatalogueFilters):
     return _sorted(_filter_products(product_card_queryset(), filters), filters.sort)
 
 
+def product_count_for_catalogue(filters: CatalogueFilters) -> int:
+    """How many products match: cached until the next catalogue change."""
+    return cached_by_generation(
+        "catalogue-count", filters.cache_key,
+        compute=lambda: _filter_products(Product.objects.browsable(), filters).count(),
+    )
+
+
 @dataclass(frozen=True)
 class FacetValue:
     value: str
@@ -216,6 +223,14 @@ def _label(name, name_en, language):
 
 
 def catalogue_facets(filters: CatalogueFilters, *, language="zh-hans") -> CatalogueFacets:
+    """Facet values with counts (cached until the next catalogue change)."""
+    return cached_by_generation(
+        "catalogue-facets", language, filters.cache_key,
+        compute=lambda: _catalogue_facets(filters, language=language),
+    )
+
+
+def _catalogue_facets(filters: CatalogueFilters, *, language) -> CatalogueFacets:
     """Facet values with counts, two queries.
 
     Counts are disjunctive: a facet's counts apply every filter except its own,
@@ -317,9 +332,24 @@ def _category_facets(filters, base):
 
 
 def product_for_detail(*, pk):
-    """One product with everything its page shows; 4 queries (product with
-    origin chain, market subject and class; stock records; images; browsable
-    categories). Raises Product.DoesNotExist."""
+    """One product with everything its page shows, from the cache until the
+    next catalogue change (stock and price changes included), else 4 queries
+    (product with origin chain, market subject and class; stock records;
+    images; browsable categories). Raises Product.DoesNotExist."""
+    product = cached_by_generation("product-detail", int(pk), compute=lambda: _product_for_detail(pk))
+    if product is None:  # not cached either: a miss costs its query every time
+        raise Product.DoesNotExist(pk)
+    return product
+
+
+def _product_for_detail(pk):
+    try:
+        return _load_product_for_detail(pk)
+    except Product.DoesNotExist:
+        return None
+
+
+def _load_product_for_detail(pk):
     return _with_option_flags(
         Product.objects.select_related(
             "product_class",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from oscar.core.loading import get_class, get_model
 
+from shop.core.cache import cached_by_generation
 from shop.producers.selectors import beneficiary_count_for_market_subject
 
 from . import selectors
@@ -33,10 +34,13 @@ SORT_LABELS = (
 )
 
 
-def paginate(request, queryset, per_page):
+def paginate(request, queryset, per_page, *, count=None):
     """Django's paginator, with a bad or out-of-range ``page`` as a 404
-    (a cacheable answer, unlike Oscar's redirect with a message)."""
+    (a cacheable answer, unlike Oscar's redirect with a message). With a known
+    ``count`` it runs no query: the page's objects stay a lazy queryset."""
     paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count  # Paginator.count is a cached_property
     try:
         return paginator.page(request.GET.get("page") or 1)
     except (PageNotAnInteger, EmptyPage):
@@ -72,7 +76,12 @@ class CatalogueView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filters = self.get_filters()
-        page = paginate(self.request, selectors.products_for_catalogue(filters), self.paginate_by)
+        page = paginate(
+            self.request,
+            selectors.products_for_catalogue(filters),
+            self.paginate_by,
+            count=selectors.product_count_for_catalogue(filters),
+        )
         context.update(
             summary=self.summary,
             filters=filters,
@@ -155,15 +164,25 @@ class ProductDetailView(OscarProductDetailView):
             purchase_info=info,
             origin=origin,
             breadcrumb_categories=self.get_breadcrumb_categories(product),
-            beneficiary_count=(
-                beneficiary_count_for_market_subject(market_subject_id=origin.market_subject_id) if origin else None
-            ),
+            beneficiary_count=self.get_beneficiary_count(origin),
             certificate_is_valid=origin.certificate_is_valid(timezone.localdate()) if origin else False,
         )
         if not info.availability.is_available_to_buy:
             context["alert_form"] = self.get_alert_form()
             context["has_active_alert"] = self.get_alert_status()
         return context
+
+    @staticmethod
+    def get_beneficiary_count(origin):
+        """Households who are members of the product's market subject: a COUNT
+        (never who), cached until the next change (memberships included)."""
+        if origin is None:
+            return None
+        return cached_by_generation(
+            "beneficiary-count",
+            origin.market_subject_id,
+            compute=lambda: beneficiary_count_for_market_subject(market_subject_id=origin.market_subject_id),
+        )
 
     def get_breadcrumb_categories(self, product):
         categories = getattr(product, "_prefetched_browsable_categories", None)

@@ -1,9 +1,15 @@
-"""SQL queries per page: at most 10, and exactly the same with 10× the catalogue.
+"""SQL queries per page: at most 10, and exactly the same with 10x the catalogue.
 
-Each page is measured twice per catalogue size: rendered for an anonymous
-visitor (page cache off for the test, so the view really runs) and for a
-signed-in customer (never cached). Both after one warm-up request, so the category tree and the
-home blocks' query results are in the cache as they are in production.
+Every page is measured for an anonymous visitor (page cache off for the test,
+so the view really runs) and for a signed-in customer (never page-cached), in
+two states:
+
+* cold: right after a catalogue change (the generation was bumped, so the
+  category tree, cached reads and product-grid fragments are all stale): the
+  page's full cost, which the 10-query bar applies to;
+* warm: the next request, what a signed-in customer normally pays.
+
+Signed in adds the session, the user and the basket item count (3).
 """
 import pytest
 from django.db import connection
@@ -11,27 +17,28 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from shop.core.cache import page_cache_invalidate
 from tests.storefront.conftest import add_products
 
 pytestmark = pytest.mark.django_db
 
 QUERY_BAR = 10
+BAR_PAGES = ("product", "brand", "catalogue", "category", "search")
 
-# Measured: anonymous = the page's own reads; signed in adds the session, the
-# user and the basket item count (3).
+# page: ((cold anonymous, cold signed-in), (warm anonymous, warm signed-in))
 EXPECTED = {
-    # products (+origin chain), stock records, images, categories, households
-    "product": (5, 8),
+    # category tree, product (+origin chain, subject, class), stock records, images, categories, households
+    "product": ((6, 9), (0, 3)),
     # brand (+households reached), counties, product count, products, stock records, images
-    "brand": (6, 9),
-    # product count, brand/region facet, category facet, products, stock records, images
-    "catalogue": (6, 9),
-    "category": (6, 9),
-    "search": (6, 9),
+    "brand": ((6, 9), (0, 3)),
+    # product count, brand/region facet, category tree, category facet, products, stock records, images
+    "catalogue": ((7, 10), (0, 3)),
+    "category": ((7, 10), (0, 3)),
+    "search": ((7, 10), (0, 3)),
     # brands with counties and product counts
-    "brands": (2, 5),
-    # Wagtail: site, page, ancestors, view restrictions (blocks come from the cache)
-    "home": (4, 7),
+    "brands": ((2, 5), (0, 3)),
+    # Wagtail routing (site, page, ancestors, view restrictions) + brands block + products block
+    "home": ((8, 11), (4, 7)),
 }
 
 
@@ -61,18 +68,17 @@ def test_queries_per_page_are_bounded_and_independent_of_catalogue_size(
     add_products(catalogue, 8)  # 12 products
     small = measure(client, customer_client, catalogue)
 
-    add_products(catalogue, 108, prefix="大批量商品")  # 120 products: 10×
+    add_products(catalogue, 108, prefix="大批量商品")  # 120 products: 10x
     large = measure(client, customer_client, catalogue)
 
     assert small == EXPECTED
     assert large == EXPECTED
-    for name, (anonymous, signed_in) in large.items():
-        if name in ("product", "brand", "catalogue", "category", "search"):
-            assert anonymous <= QUERY_BAR and signed_in <= QUERY_BAR, name
+    for name in BAR_PAGES:
+        (cold_anonymous, cold_signed_in), _warm = large[name]
+        assert cold_anonymous <= QUERY_BAR and cold_signed_in <= QUERY_BAR, name
 
 
 def count_queries(client, url):
-    client.get(url)  # warm-up
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -80,8 +86,16 @@ def count_queries(client, url):
 
 
 def measure(client, customer_client, catalogue):
-    """{page: (anonymous queries, signed-in queries)}"""
-    return {
-        name: (count_queries(client, url), count_queries(customer_client, url))
-        for name, url in page_urls(catalogue).items()
-    }
+    """{page: ((cold anonymous, cold signed-in), (warm anonymous, warm signed-in))}"""
+    results = {}
+    for name, url in page_urls(catalogue).items():
+        client.get(url), customer_client.get(url)  # templates loaded, session touched
+        page_cache_invalidate()
+        cold_anonymous = count_queries(client, url)
+        page_cache_invalidate()
+        cold_signed_in = count_queries(customer_client, url)
+        results[name] = (
+            (cold_anonymous, cold_signed_in),
+            (count_queries(client, url), count_queries(customer_client, url)),
+        )
+    return results

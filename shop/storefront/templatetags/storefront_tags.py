@@ -1,13 +1,23 @@
 """Template tags for the storefront layout and listings."""
+import hashlib
+
 from django import template
+from django.core.cache import cache
 from django.conf import settings
 from django.core.signing import BadSignature, Signer
 from django.db.models import Sum
 from django.urls import translate_url
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from oscar.core.loading import get_model
 
-from shop.core.cache import PAGE_QUERY_PARAMETERS, normalized_query
+from shop.core.cache import (
+    CSRF_SENTINEL,
+    PAGE_QUERY_PARAMETERS,
+    fragment_cache_key,
+    normalized_query,
+    page_cache_timeout,
+)
 
 register = template.Library()
 
@@ -73,3 +83,44 @@ def localized_name(obj, language_code):
     if language_code == "en" and getattr(obj, "name_en", ""):
         return obj.name_en
     return getattr(obj, "name", "") or str(obj)
+
+
+class CachedFragmentNode(template.Node):
+    def __init__(self, nodelist, name, parts):
+        self.nodelist, self.name, self.parts = nodelist, name, parts
+
+    def render(self, context):
+        parts = [part.resolve(context) for part in self.parts]
+        digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+        key = fragment_cache_key(self.name, get_language() or "", digest)
+        html = cache.get(key)
+        if html is None:
+            # Never a visitor's own CSRF token in a shared fragment: the sentinel,
+            # which PageCacheMiddleware replaces on every response.
+            with context.push(csrf_token=CSRF_SENTINEL):
+                html = self.nodelist.render(context)
+            cache.set(key, html, timeout=page_cache_timeout())
+        return html
+
+
+@register.tag
+def cached_fragment(parser, token):
+    """``{% cached_fragment "name" part ... %}…{% endcached_fragment %}``: the
+    rendered HTML kept in the cache under the page-cache generation (so any
+    catalogue change makes it stale), the language and the given parts.
+    Only for HTML that is the same for every visitor: product cards, not the
+    basket. Lazy querysets used only inside are not even evaluated on a hit."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("cached_fragment needs a name")
+    nodelist = parser.parse(("endcached_fragment",))
+    parser.delete_first_token()
+    return CachedFragmentNode(nodelist, bits[1].strip("\"'"), [parser.compile_filter(bit) for bit in bits[2:]])
+
+
+@register.simple_tag(takes_context=True)
+def page_parameters(context):
+    """Path and page parameters of this request: a fragment key part for
+    fragments that depend on filters, sort and page."""
+    request = context["request"]
+    return f"{request.path}?{normalized_query(request.GET)}"
