@@ -145,6 +145,13 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
             return redirect("checkout:payment-method")
         return super().get(request, *args, **kwargs)
 
+    def render_payment_details(self, request, **kwargs):
+        # Oscar re-renders its payment-details page when payment fails; ours has
+        # no details to re-enter, so go back to the payment choice with the reason.
+        if kwargs.get("error"):
+            messages.error(request, kwargs["error"])
+        return redirect("checkout:payment-method")
+
     def handle_payment(self, order_number, total, **kwargs):
         if not self.is_payment_required():
             return

@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from oscar.core.loading import get_model
 
+from shop.checkout.views import PaymentDetailsView
 from shop.fulfilment.models import OrderPickup
 
 from .conftest import add_to_basket, go_to_preview, place_order, start_as_guest
@@ -172,3 +173,16 @@ def test_unknown_payment_method_is_refused(client, pomelo, cold_point):
     response = place_order(client)
     assert response.status_code == 302 and response.url == reverse("checkout:payment-method")
     assert Order.objects.count() == 0
+
+
+def test_payment_that_cannot_be_taken_returns_to_the_payment_choice(client, monkeypatch, pomelo, cold_point):
+    add_to_basket(client, pomelo, 1)
+    start_as_guest(client)
+    go_to_preview(client, cold_point)
+    monkeypatch.setattr(PaymentDetailsView, "selected_payment_method", lambda self: None)
+    monkeypatch.setattr(PaymentDetailsView, "check_payment_data_is_captured", lambda self, request: None)
+    response = place_order(client)
+    assert response.status_code == 302 and response.url == reverse("checkout:payment-method")
+    assert Order.objects.count() == 0
+    assert Basket.objects.get().status == "Open"
+    assert pomelo.stockrecords.get().num_allocated is None
