@@ -283,3 +283,54 @@ def test_a_repeated_parameter_cannot_store_one_page_under_another_key(client, ca
     assert card_titles(poisoned) == ["英红九号 250克"]  # the last value wins, as in QueryDict.get
     assert (tea["X-Page-Cache"], card_titles(tea)) == ("hit", ["英红九号 250克"])
     assert (pomelo["X-Page-Cache"], card_titles(pomelo)) == ("miss", ["大埔蜜柚礼盒", "梅县金柚 5斤装"])
+
+
+def test_cached_product_cards_give_each_signed_in_customer_their_own_token(catalogue, customer):
+    from tests.factories import UserFactory
+
+    url = reverse("catalogue:index")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(customer)
+    second.force_login(UserFactory(username="xiaohong", email="xiaohong@example.com"))
+
+    first_page = first.get(url)  # renders the product grid fragment into the cache
+    second_page = second.get(url)  # gets the grid from the cache
+
+    assert (first_page["X-Page-Cache"], second_page["X-Page-Cache"]) == ("bypass", "bypass")
+    first_tokens, second_tokens = set(csrf_tokens(first_page)), set(csrf_tokens(second_page))
+    assert len(csrf_tokens(second_page)) == 3  # one add-to-basket form per card in stock
+    assert first_tokens.isdisjoint(second_tokens)
+    assert CSRF_SENTINEL not in second_page.content.decode()
+    response = second.post(reverse("basket:add", kwargs={"pk": catalogue.pomelo.pk}),
+                           {"quantity": 1, "csrfmiddlewaretoken": csrf_tokens(second_page)[0]})
+    assert response.status_code == 302
+
+
+def test_a_published_body_change_reaches_signed_in_customers_too(home_page, customer):
+    import json
+
+    signed_in = Client()
+    signed_in.force_login(customer)
+    home_page.body = json.dumps([{"type": "paragraph", "value": "<p>第一版</p>"}])
+    home_page.save_revision().publish()
+    assert "第一版" in text_of(signed_in.get("/zh-hans/"))
+
+    home_page.body = json.dumps([{"type": "paragraph", "value": "<p>第二版</p>"}])
+    home_page.save_revision().publish()
+
+    text = text_of(signed_in.get("/zh-hans/"))
+    assert "第二版" in text and "第一版" not in text
+
+
+def test_fragments_are_never_cached_in_a_wagtail_preview(rf):
+    from django.template import Context, Template
+
+    template = Template('{% load storefront_tags %}{% cached_fragment "t" 1 %}{{ word }}{% endcached_fragment %}')
+    preview = rf.get("/")
+    preview.is_preview = True
+    live = rf.get("/")
+
+    assert template.render(Context({"request": preview, "word": "草稿"})) == "草稿"
+    assert template.render(Context({"request": live, "word": "正式"})) == "正式"
+    assert template.render(Context({"request": preview, "word": "草稿二"})) == "草稿二"
+    assert template.render(Context({"request": live, "word": "别的"})) == "正式"  # cached

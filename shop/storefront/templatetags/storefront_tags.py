@@ -90,6 +90,9 @@ class CachedFragmentNode(template.Node):
         self.nodelist, self.name, self.parts = nodelist, name, parts
 
     def render(self, context):
+        request = context.get("request")
+        if getattr(request, "is_preview", False):  # a Wagtail preview: draft content, never cached
+            return self.nodelist.render(context)
         parts = [part.resolve(context) for part in self.parts]
         digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
         key = fragment_cache_key(self.name, get_language() or "", digest)
