@@ -211,6 +211,10 @@ SITE_ID = 1
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@xiangpin.example")
 
+# Anonymous page cache (shop.core.middleware.PageCacheMiddleware): seconds a page is kept;
+# any catalogue or page change makes cached pages stale at once anyway.
+PAGE_CACHE_SECONDS = int(env("PAGE_CACHE_SECONDS", "600"))
+
 # Oscar
 OSCAR_SHOP_NAME = _("乡品通")
 OSCAR_SHOP_TAGLINE = _("广东扶贫农产品")
