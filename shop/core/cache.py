@@ -12,6 +12,7 @@ every worker, so a change made in the dashboard invalidates every worker at once
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from contextlib import contextmanager
 from urllib.parse import urlencode
@@ -106,23 +107,46 @@ def normalized_query(query_dict) -> str:
     return urlencode(pairs)
 
 
-def page_cache_key(*, generation: int, host: str, full_path: str, language: str, day: str) -> str:
+def page_cache_key(*, host: str, full_path: str, language: str, day: str) -> str:
     """``day`` (the local date) makes pages re-render daily: they show dated
-    facts such as whether a certificate is still valid."""
+    facts such as whether a certificate is still valid. The generation is not
+    in the key but in the entry (see ``page_cache_lookup``)."""
     digest = hashlib.blake2b(f"{host}|{full_path}".encode(), digest_size=16).hexdigest()
-    return f"page:{generation}:{day}:{language}:{digest}"
+    return f"page:{day}:{language}:{digest}"
 
 
-def page_cache_get(key: str) -> CachedPage | None:
-    value = cache.get(key)
-    if value is None:
-        return None
-    content, status, content_type = value
-    return CachedPage(content=content, status=status, content_type=content_type)
+def page_cache_lookup(key: str) -> tuple[int, CachedPage | None]:
+    """The current generation, and the page stored under ``key`` if it was
+    stored under that generation. One round trip to the cache for both; the
+    generation is also remembered for the rest of the request."""
+    values = cache.get_many([GENERATION_KEY, key])
+    generation = values.get(GENERATION_KEY)
+    generation = _read_generation() if generation is None else int(generation)
+    if getattr(_request_scope, "active", False):
+        _request_scope.generation = generation
+    entry = values.get(key)
+    if entry is None or entry[0] != generation:
+        return generation, None
+    _generation, content, status, content_type = entry
+    return generation, CachedPage(content=content, status=status, content_type=content_type)
 
 
-def page_cache_set(key: str, page: CachedPage) -> None:
-    cache.set(key, (page.content, page.status, page.content_type), timeout=page_cache_timeout())
+def page_cache_store(key: str, page: CachedPage, *, generation: int) -> None:
+    """Store a page under the generation its request started with: if the
+    catalogue changed while it rendered, it is stale from the start."""
+    cache.set(key, (generation, page.content, page.status, page.content_type), timeout=page_cache_timeout())
+
+
+_WHITESPACE_BETWEEN_TAGS = re.compile(rb">\s+<")
+
+
+def compact_html(content: bytes) -> bytes:
+    """Template indentation out: whitespace between tags becomes one newline
+    (still whitespace, so inline layout is unchanged). Left alone when the
+    page has preformatted text."""
+    if b"<pre" in content or b"<textarea" in content:
+        return content
+    return _WHITESPACE_BETWEEN_TAGS.sub(b">\n<", content)
 
 
 def fragment_cache_key(name: str, *parts) -> str:

@@ -18,9 +18,10 @@ it, cacheable view or not (``get_token`` also makes Django's
 CSRF middleware, which sits outside this one, set the CSRF cookie), so a form
 on a cached page posts fine and no visitor ever receives someone else's token.
 
-The cache key holds the generation counter (``shop.core.cache``), the day, the
-language, the host, the path and the page's query parameters (others, such as
-``utm_source``, are ignored). ``X-Page-Cache`` says
+The cache key holds the day, the language, the host, the path and the page's
+query parameters (others, such as ``utm_source``, are ignored); the entry holds
+the generation counter (``shop.core.cache``) it was rendered under and only
+counts as a hit under the current one (one cache round trip for both). ``X-Page-Cache`` says
 ``hit``, ``miss`` (rendered and stored) or ``bypass`` (a cacheable view that
 this request or response may not use the cache for).
 
@@ -71,13 +72,12 @@ class PageCacheMiddleware:
             return self.personalise(request, self.keep_private(response))
 
         key = page_cache.page_cache_key(
-            generation=page_cache.page_cache_generation(),
             host=request.get_host(),
             full_path=request.path + "?" + page_cache.normalized_query(request.GET),
             language=get_language() or "",
             day=timezone.localdate().isoformat(),
         )
-        page = page_cache.page_cache_get(key)
+        generation, page = page_cache.page_cache_lookup(key)
         if page is not None:
             response = HttpResponse(page.content, status=page.status, content_type=page.content_type)
             response[HEADER] = "hit"
@@ -86,11 +86,13 @@ class PageCacheMiddleware:
         request.page_cache_render = True
         response = self.get_response(request)
         if request.method == "GET" and self.response_is_storable(request, response):
-            page_cache.page_cache_set(
+            response.content = page_cache.compact_html(response.content)
+            page_cache.page_cache_store(
                 key,
                 page_cache.CachedPage(
                     content=response.content, status=response.status_code, content_type=response["Content-Type"]
                 ),
+                generation=generation,
             )
             response[HEADER] = "miss"
         else:

@@ -136,10 +136,6 @@ class CatalogueFilters:
     sort: str = SORT_NEWEST
 
     @property
-    def is_filtered(self):
-        return bool(self.brand or self.city or self.county or self.category or self.query)
-
-    @property
     def cache_key(self):
         category = self.category.id if self.category is not None else ""
         return f"{self.brand}|{self.city}|{self.county}|{category}|{self.query}"

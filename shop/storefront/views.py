@@ -21,9 +21,6 @@ from shop.producers.selectors import beneficiary_count_for_market_subject
 from . import selectors
 
 Product = get_model("catalogue", "Product")
-Category = get_model("catalogue", "Category")
-ProductAlert = get_model("customer", "ProductAlert")
-ProductAlertForm = get_class("customer.forms", "ProductAlertForm")
 OscarProductDetailView = get_class("catalogue.views", "ProductDetailView")
 
 SORT_LABELS = (

@@ -334,3 +334,10 @@ def test_fragments_are_never_cached_in_a_wagtail_preview(rf):
     assert template.render(Context({"request": live, "word": "正式"})) == "正式"
     assert template.render(Context({"request": preview, "word": "草稿二"})) == "草稿二"
     assert template.render(Context({"request": live, "word": "别的"})) == "正式"  # cached
+
+
+def test_compact_html_drops_indentation_but_keeps_preformatted_pages():
+    from shop.core.cache import compact_html
+
+    assert compact_html(b"<ul>\n    <li>a</li>\n\n    <li>b</li>\n</ul>") == b"<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+    assert compact_html(b"<pre>\n  x\n</pre>  <p>y</p>") == b"<pre>\n  x\n</pre>  <p>y</p>"

@@ -8,11 +8,13 @@ from django.core.signing import BadSignature, Signer
 from django.db.models import Sum
 from django.urls import translate_url
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from oscar.core.loading import get_model
 
 from shop.core.cache import (
     CSRF_SENTINEL,
+    compact_html,
     PAGE_QUERY_PARAMETERS,
     fragment_cache_key,
     normalized_query,
@@ -101,7 +103,7 @@ class CachedFragmentNode(template.Node):
             # Never a visitor's own CSRF token in a shared fragment: the sentinel,
             # which PageCacheMiddleware replaces on every response.
             with context.push(csrf_token=CSRF_SENTINEL):
-                html = self.nodelist.render(context)
+                html = mark_safe(compact_html(self.nodelist.render(context).encode()).decode())
             cache.set(key, html, timeout=page_cache_timeout())
         return html
 
