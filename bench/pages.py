@@ -79,6 +79,8 @@ def parse_args(argv=None):
                    help="also print each page's queries grouped by shape and a cProfile of the signed-in render")
     p.add_argument("--profile-only", action="store_true",
                    help="query counts and --profile output only: no gunicorn, no wrk")
+    p.add_argument("--padded-bare", type=int, default=0, metavar="BYTES",
+                   help="also measure the bare view with a BYTES-long body (diagnostic: transfer cost)")
     p.add_argument("--rounds", type=int, help="interleaved rounds; each URL gets duration/rounds seconds per round "
                                              "(default 10; 1 with --quick)")
     args = p.parse_args(argv)
@@ -201,6 +203,9 @@ def main(argv=None):
     print(f"  signed in as {email}")
 
     refs = [("bare", "/bench/bare/"), ("lean", "/bench/lean/")]
+    if args.padded_bare:
+        # Diagnostic: the bare view with a page's weight of body, to tell transfer from work.
+        refs.append((f"bare+{args.padded_bare // 1000}kB", f"/bench/bare/?pad={args.padded_bare}"))
     queries = {}
     profiles = {}
     for name, path in refs + pages:
@@ -280,8 +285,9 @@ def main(argv=None):
     for name, mode, path, _ in targets:
         base = {"page": name, "mode": mode, "path": path, **checks.get((name, mode), {"problem": "not measured"})}
         all_rows.append(aggregate(base, runs.get((name, mode), [])))
-    rows = [r for r in all_rows if r["page"] not in {"bare", "lean"}]
-    ref_rows = {(r["page"], r["mode"]): r for r in all_rows if r["page"] in {"bare", "lean"}}
+    ref_names = {name for name, _ in refs}
+    rows = [r for r in all_rows if r["page"] not in ref_names]
+    ref_rows = {(r["page"], r["mode"]): r for r in all_rows if r["page"] in ref_names}
     for row in all_rows:
         bare = ref_rows.get(("bare", row["mode"]), {})
         lean = ref_rows.get(("lean", row["mode"]), {})
@@ -394,7 +400,7 @@ def render_markdown(args, rows, bars, counts, email, db_note, started, loads):
         if len(r.get("rounds_rps") or []) > 1:
             key = "x_bare_rounds" if r["mode"] == "anon" else "x_lean_rounds"
             spread = r.get(key) or []
-            if r["page"] in {"bare", "lean"} or not spread:
+            if r["page"].startswith(("bare", "lean")) or not spread:
                 spread_txt = "rounds " + "/".join(f"{x:.0f}" for x in r["rounds_rps"]) + " req/s"
             else:
                 spread_txt = f"rounds × {key[2:6]} {min(spread):.0%}–{max(spread):.0%}"

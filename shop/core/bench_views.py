@@ -6,7 +6,7 @@ the same middleware stack as the storefront pages:
 
 * ``/bench/bare/`` — the cheapest possible Django response: a few bytes, no
   template, no query. Anonymous pages served from the page cache are measured
-  against it.
+  against it. ``/bench/bare/?pad=40000`` sends a 40 kB body instead (diagnostic).
 * ``/bench/lean/`` — what a well-built listing costs: 20 products with their
   prices from ONE query (a join to the stock records), rendered through a small
   Django template. Uncached (signed-in) pages are measured against it.
@@ -34,9 +34,21 @@ def _lean_template():
     return engines["django"].from_string(LEAN_TEMPLATE)
 
 
+_PAD_LINE = "<p>乡品通 bench padding · 高州荔枝 梅州金柚 英德红茶</p>\n".encode()
+
+
 @never_cache
 def bare(request):
-    return HttpResponse(b"ok", content_type="text/plain")
+    """``?pad=N`` (bytes, ≤ 1 MB) adds a body of about that size: the bare view with
+    a page's weight on the wire, to tell transfer cost from rendering cost."""
+    try:
+        pad = max(0, min(int(request.GET.get("pad", 0)), 1_000_000))
+    except ValueError:
+        pad = 0
+    if not pad:
+        return HttpResponse(b"ok", content_type="text/plain")
+    body = (_PAD_LINE * (pad // len(_PAD_LINE) + 1))[:pad]
+    return HttpResponse(body, content_type="text/html; charset=utf-8")
 
 
 @never_cache
