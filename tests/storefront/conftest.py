@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from oscar.core.loading import get_model
 from oscar.test import factories as oscar_factories
 
@@ -31,9 +32,12 @@ MEIZHOU = {"city__code": "441400", "city__name": "梅州市", "city__name_en": "
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache_and_chinese():
+    """An empty cache, and Chinese active so that reverse() gives /zh-hans/
+    URLs whatever language an earlier request (in any test) left active."""
     cache.clear()
-    yield
+    with translation.override("zh-hans"):
+        yield
     cache.clear()
 
 
