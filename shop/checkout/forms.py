@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from oscar.core.loading import get_class
 
 from shop.fulfilment.selectors import pickup_point_unavailable_reason, pickup_points_active
 from shop.fulfilment.services import InvalidRecipient, recipient_phone_normalise
@@ -46,3 +47,16 @@ class PickupPointForm(forms.Form):
             return recipient_phone_normalise(self.cleaned_data["recipient_phone"])
         except InvalidRecipient as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+OscarGatewayForm = get_class("checkout.forms", "GatewayForm")
+
+
+class GatewayForm(OscarGatewayForm):
+    """Oscar's gateway (guest / new account / sign in). The password is only needed
+    to sign in, and the server checks that; without this the browser's own
+    validation of `required` blocks a guest from continuing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].widget.use_required_attribute = lambda initial: False

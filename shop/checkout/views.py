@@ -22,7 +22,7 @@ from shop.fulfilment.selectors import order_pickup_for_order, order_requires_col
 from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, order_pickup_create
 from shop.fulfilment.statuses import initial_order_status
 
-from .forms import PickupPointForm
+from .forms import GatewayForm, PickupPointForm
 from .payment_methods import PAY_AT_PICKUP, pay_at_pickup_source_build
 from .session import PickupCheckoutMixin
 from .stock import basket_stock_ensure
@@ -40,6 +40,8 @@ UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 class IndexView(PickupCheckoutMixin, OscarIndexView):
     """Oscar's gateway (sign in, or continue as a guest with an email address), with
     the same stock pre-check messages as the later steps."""
+
+    form_class = GatewayForm
 
 
 class PickupPointView(PickupCheckoutMixin, CheckoutSessionMixin, generic.FormView):

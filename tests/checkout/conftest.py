@@ -3,31 +3,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import messages
-from django.db import connections
-from pytest_django.plugin import blocking_manager_key
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from shop.regions.models import ServicePoint
 from tests.factories import CountyFactory, ServicePointFactory, UserFactory, make_product
 
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """A transactional test ends with a flush that empties every table, including
-    what migrations created (sites, Wagtail's root page and locales, ...).  The
-    suite's later non-transactional tests expect that data, so after a
-    ``serialized_rollback`` test here, load it back from the serialized copy."""
-    yield
-    marker = item.get_closest_marker("django_db")
-    if not marker or not marker.kwargs.get("serialized_rollback"):
-        return
-    connection = connections["default"]
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with item.config.stash[blocking_manager_key].unblock():
-            connection.creation.deserialize_db_from_string(contents)
 
 
 GUANGZHOU = {"city__code": "440100", "city__name": "广州市"}
