@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from shop.storefront import selectors as storefront_selectors
-from shop.storefront.views import paginate
+from shop.storefront.views import LazyProducts, paginate
 
 from . import selectors
 from .models import Brand
@@ -35,7 +35,7 @@ class BrandDetailView(TemplateView):
         filters = storefront_selectors.CatalogueFilters(brand=brand.slug)
         page = paginate(
             self.request,
-            storefront_selectors.products_for_catalogue(filters),
+            LazyProducts(lambda: storefront_selectors.products_for_catalogue(filters)),
             self.paginate_by,
             count=storefront_selectors.product_count_for_catalogue(filters),
         )

@@ -28,6 +28,8 @@ this request or response may not use the cache for).
 Must sit after Session, Locale, CSRF, Authentication and Messages middleware and
 before Oscar's BasketMiddleware.
 """
+from functools import lru_cache
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -51,6 +53,17 @@ DEFAULT_PAGE_CACHE_VIEWS = frozenset(
 )
 MESSAGES_COOKIE_NAME = "messages"  # django.contrib.messages CookieStorage
 HEADER = "X-Page-Cache"
+
+
+@lru_cache(maxsize=4096)
+def _view_name(path_info, language):
+    """The view name a path resolves to (None if none), remembered: URL
+    resolution is a walk over every pattern. The language is part of the
+    key: i18n_patterns resolve the prefix of the active language."""
+    try:
+        return resolve(path_info).view_name
+    except Resolver404:
+        return None
 
 
 class PageCacheMiddleware:
@@ -101,11 +114,8 @@ class PageCacheMiddleware:
 
     @staticmethod
     def view_is_cacheable(request) -> bool:
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return False
-        return match.view_name in getattr(settings, "PAGE_CACHE_VIEWS", DEFAULT_PAGE_CACHE_VIEWS)
+        view_name = _view_name(request.path_info, get_language())
+        return view_name in getattr(settings, "PAGE_CACHE_VIEWS", DEFAULT_PAGE_CACHE_VIEWS)
 
     @staticmethod
     def request_is_cacheable(request) -> bool:

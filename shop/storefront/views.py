@@ -31,6 +31,34 @@ SORT_LABELS = (
 )
 
 
+class LazyProducts:
+    """A product listing built only when a template iterates it: a page whose
+    product grid comes from a cached fragment never even builds its queryset."""
+
+    def __init__(self, build, window=None):
+        self._build, self._window, self._items = build, window, None
+
+    def __getitem__(self, window):
+        if isinstance(window, slice) and self._items is None and self._window is None:
+            return LazyProducts(self._build, window)
+        return self._evaluate()[window]
+
+    def _evaluate(self):
+        if self._items is None:
+            queryset = self._build()
+            self._items = list(queryset[self._window] if self._window is not None else queryset)
+        return self._items
+
+    def __iter__(self):
+        return iter(self._evaluate())
+
+    def __len__(self):
+        return len(self._evaluate())
+
+    def __bool__(self):
+        return bool(self._evaluate())
+
+
 def paginate(request, queryset, per_page, *, count=None):
     """Django's paginator, with a bad or out-of-range ``page`` as a 404
     (a cacheable answer, unlike Oscar's redirect with a message). With a known
@@ -75,7 +103,7 @@ class CatalogueView(TemplateView):
         filters = self.get_filters()
         page = paginate(
             self.request,
-            selectors.products_for_catalogue(filters),
+            LazyProducts(lambda: selectors.products_for_catalogue(filters)),
             self.paginate_by,
             count=selectors.product_count_for_catalogue(filters),
         )
@@ -157,12 +185,14 @@ class ProductDetailView(OscarProductDetailView):
         else:
             info = self.request.strategy.fetch_for_product(product)
         origin = selectors.product_origin(product)
+        today = timezone.localdate()
         context.update(
             purchase_info=info,
             origin=origin,
             breadcrumb_categories=self.get_breadcrumb_categories(product),
             beneficiary_count=self.get_beneficiary_count(origin),
-            certificate_is_valid=origin.certificate_is_valid(timezone.localdate()) if origin else False,
+            today=today,
+            certificate_is_valid=origin.certificate_is_valid(today) if origin else False,
         )
         if not info.availability.is_available_to_buy:
             context["alert_form"] = self.get_alert_form()

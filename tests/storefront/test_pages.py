@@ -82,6 +82,7 @@ def test_home_page_shows_hero_featured_brands_and_product_cards(client, catalogu
 
     assert response.status_code == 200
     assert "广东扶贫好物" in text and "从省定贫困村直达你家" in text
+    assert '<a href="/en/" lang="en" hreflang="en">EN</a>' in response.content.decode()
     assert "消费扶贫，从一颗金柚开始。" in text
     # Featured brands first, in display order, limited to 2; with tagline.
     assert data_values(response, "data-brand") == ["meizhou-pomelo", "yingde-black-tea"]

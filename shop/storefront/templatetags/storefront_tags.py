@@ -6,7 +6,8 @@ from django.core.cache import cache
 from django.conf import settings
 from django.core.signing import BadSignature, Signer
 from django.db.models import Sum
-from django.urls import translate_url
+from django.urls import NoReverseMatch, reverse, translate_url
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -74,7 +75,15 @@ def language_url(context, language_code):
     """This page in another language (same view, same page parameters)."""
     request = context["request"]
     query = normalized_query(request.GET)
-    return translate_url(request.path + ("?" + query if query else ""), language_code)
+    suffix = "?" + query if query else ""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return translate_url(request.path + suffix, language_code)
+    with translation.override(language_code):
+        try:
+            return reverse(match.view_name, args=match.args, kwargs=match.kwargs) + suffix
+        except NoReverseMatch:
+            return request.path + suffix
 
 
 @register.filter
