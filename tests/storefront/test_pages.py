@@ -91,7 +91,9 @@ def test_home_page_shows_hero_featured_brands_and_product_cards(client, catalogu
     assert card_titles(response) == ["大埔蜜柚礼盒", "梅县金柚 5斤装", "徐闻菠萝 10斤", "英红九号 250克", "大埔蜜柚礼盒"]
     assert "梅州金柚上新" in text and "当季新品" in text
     assert '<span class="xp-price">¥39.90</span>' in response.content.decode()
-    assert 'action="/zh-hans/shop/basket/add/%d/"' % catalogue.pomelo.pk in response.content.decode()
+    assert 'formaction="/zh-hans/shop/basket/add/%d/" name="quantity" value="1"' % catalogue.pomelo.pk in (
+        response.content.decode()
+    )
     assert 'href="/zh-hans/brands/"' in response.content.decode()
     assert 'href="/zh-hans/shop/catalogue/"' in response.content.decode()
 
