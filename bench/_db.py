@@ -67,27 +67,21 @@ def set_marker(database_url: str, marker: str):
             sql.Identifier(db_name(database_url)), sql.Literal(marker)))
 
 
-def seeder_source(root: Path) -> Path | None:
-    for path in sorted(root.glob("*/**/management/commands/seed_demo.py")):
-        if ".venv" not in path.parts:
-            return path
-    return None
+SEEDER_FILES = ("shop/core/management/commands/seed_demo.py", "shop/core/demo")
 
 
 def seeder_digest(root: Path) -> str:
-    """Hash of the seeder command and its data package (``<app>/demo/``, when there is one)."""
-    src = seeder_source(root)
-    if src is None:
-        return "fallback"
-    files = [src]
-    demo_pkg = src.parents[2] / "demo"  # <app>/management/commands/seed_demo.py -> <app>/demo
-    if demo_pkg.is_dir():
-        files += sorted(p for p in demo_pkg.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    h = hashlib.sha1()
-    for f in files:
-        h.update(f.relative_to(root).as_posix().encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
+    """Hash of the seeder command and its data package: a change re-seeds the bench DB."""
+    files = []
+    for name in SEEDER_FILES:
+        path = root / name
+        files += [path] if path.is_file() else sorted(
+            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    digest = hashlib.sha1()
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def marker_for(root: Path, products: int, households: int | None) -> str:
@@ -134,16 +128,10 @@ def prepare(root: Path, env: dict, *, products: int, households: int | None, fre
     if have == want and present:
         return f"{name}: already seeded ({want})"
 
-    if seeder_source(root):
-        args = ["seed_demo", "--products", str(products)]
-        if households:
-            args += ["--households", str(households)]
-        manage(root, env, *args, timeout=3600)
-    else:
-        print("  manage.py seed_demo does not exist yet: using the bench's minimal fallback seed", flush=True)
-        manage(root, env, "shell", "-c",
-               f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-               f"import _fallback_seed; _fallback_seed.seed({products})", timeout=1800)
+    args = ["seed_demo", "--products", str(products), "--no-progress"]
+    if households:
+        args += ["--households", str(households)]
+    manage(root, env, *args, timeout=3600)
     set_marker(url, want)
     return f"{name}: seeded ({want})"
 
