@@ -7,6 +7,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 
+from shop.storefront.wagtail_serve import ViewRestrictionsMixin
+
 
 class FeaturedBrandsBlock(blocks.StructBlock):
     heading = blocks.CharBlock(required=False)
@@ -34,7 +36,7 @@ class BaseStreamBlock(blocks.StreamBlock):
     featured_products = FeaturedProductsBlock()
 
 
-class HomePage(Page):
+class HomePage(ViewRestrictionsMixin, Page):
     hero_title = models.CharField(_("主标题"), max_length=100, blank=True)
     hero_text = models.CharField(_("副标题"), max_length=255, blank=True)
     body = StreamField(BaseStreamBlock(), blank=True, use_json_field=True)
@@ -47,7 +49,7 @@ class HomePage(Page):
         verbose_name = _("首页")
 
 
-class ContentPage(Page):
+class ContentPage(ViewRestrictionsMixin, Page):
     intro = models.CharField(_("导语"), max_length=255, blank=True)
     body = StreamField(BaseStreamBlock(), blank=True, use_json_field=True)
 
@@ -57,7 +59,7 @@ class ContentPage(Page):
         verbose_name = _("内容页")
 
 
-class StoryIndexPage(Page):
+class StoryIndexPage(ViewRestrictionsMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -72,7 +74,7 @@ class StoryIndexPage(Page):
         return context
 
 
-class StoryPage(Page):
+class StoryPage(ViewRestrictionsMixin, Page):
     date = models.DateField(_("日期"))
     intro = models.CharField(_("导语"), max_length=255, blank=True)
     body = StreamField(BaseStreamBlock(), blank=True, use_json_field=True)

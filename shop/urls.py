@@ -4,11 +4,13 @@ from django.apps import apps
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+
+from shop.storefront import wagtail_serve
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
@@ -25,8 +27,12 @@ urlpatterns += i18n_patterns(
     path("shop/dashboard/xiangpin/", include("shop.backoffice.urls")),
     path("shop/", include(apps.get_app_config("oscar").urls[0])),
     path("brands/", include("shop.brands.urls")),
-    # Wagtail's catch-all comes last.
-    path("", include(wagtail_urls)),
+    # Wagtail's catch-all comes last: its own patterns, its page serving view
+    # with the routing reads cached (shop.storefront.wagtail_serve).
+    path("", include([
+        *(p for p in wagtail_urls.urlpatterns if getattr(p, "name", None) != "wagtail_serve"),
+        re_path(wagtail_urls.serve_pattern, wagtail_serve.serve, name="wagtail_serve"),
+    ])),
     prefix_default_language=True,
 )
 

@@ -12,8 +12,12 @@ every worker, so a change made in the dashboard invalidates every worker at once
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
+import secrets
+import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from urllib.parse import urlencode
 from dataclasses import dataclass
@@ -39,12 +43,18 @@ def page_cache_timeout() -> int:
 _request_scope = Local()
 
 
+def _fresh_generation() -> int:
+    """A new counter's first value: random (62 bits), not 0 and not the clock.
+    After a cache restart (or an evicted key) a counter from 0, or from a clock
+    that bumps had run ahead of, could meet entries written under the old
+    counter: in the cache, or in a worker's local copy (``LocalLayer``)."""
+    return secrets.randbits(62)
+
+
 def _read_generation() -> int:
     generation = cache.get(GENERATION_KEY)
     if generation is None:
-        # Start from the clock, not from 0: after a cache restart (or an evicted
-        # key) a counter from 0 could meet page entries written under the old run.
-        cache.add(GENERATION_KEY, int(time.time() * 1000), timeout=None)
+        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
         generation = cache.get(GENERATION_KEY)
     return int(generation)
 
@@ -71,8 +81,8 @@ def _bump_generation() -> None:
     _request_scope.generation = None
     try:
         cache.incr(GENERATION_KEY)
-    except ValueError:  # no counter yet (or evicted): a fresh one is newer than any old key
-        cache.add(GENERATION_KEY, int(time.time() * 1000), timeout=None)
+    except ValueError:  # no counter yet (or evicted): a fresh one meets no old key
+        cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
 
 
 def page_cache_invalidate() -> None:
@@ -158,15 +168,90 @@ def fragment_cache_key(name: str, *parts) -> str:
     return f"fragment:{page_cache_generation()}:{name}:{suffix}"
 
 
+class LocalLayer:
+    """This process's copy of entries keyed with the generation (fragments and
+    :func:`cached_by_generation` reads), in front of the shared cache.
+
+    Sound because every such key holds the generation, which each request reads
+    from the shared cache: after a change (in any process) the keys differ, so a
+    stale local entry is never read again; it ages out (least recently used
+    first, bounded in entries and bytes, and never kept longer than the shared
+    entry's timeout). A hit costs no round trip to Redis. Strings (rendered
+    HTML) are kept as they are; other values as pickles, so every request gets
+    its own copy (a product object is never shared between requests).
+    """
+
+    def __init__(self, max_entries=2000, max_bytes=24 * 1024 * 1024):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._entries = OrderedDict()  # key -> (expires, is_pickle, value, size)
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+        return pickle.loads(entry[2]) if entry[1] else entry[2]
+
+    def set(self, key, value, timeout):
+        if isinstance(value, str):
+            stored, is_pickle, size = value, False, len(value) * 2
+        else:
+            stored = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+            is_pickle, size = True, len(stored)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (time.monotonic() + timeout, is_pickle, stored, size)
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key):
+        self._bytes -= self._entries.pop(key)[3]
+
+
+local_layer = LocalLayer()
+
+
+def generation_cache_get(key: str):
+    """A generation-keyed entry (``fragment_cache_key``): this process's copy,
+    else the shared cache's (then copied here). None when neither has it."""
+    value = local_layer.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            local_layer.set(key, value, page_cache_timeout())
+    return value
+
+
+def generation_cache_set(key: str, value) -> None:
+    timeout = page_cache_timeout()
+    cache.set(key, value, timeout=timeout)
+    local_layer.set(key, value, timeout)
+
+
 def cached_by_generation(name: str, *parts, compute):
     """``compute()``'s result, kept in the cache until the next catalogue or
     page change: for reads that are the same for every visitor (a product with
     its stock records, facet counts), so signed-in pages, which the page cache
     never serves, skip those queries too. A None result is not kept."""
     key = fragment_cache_key(name, *parts)
-    value = cache.get(key)
+    value = generation_cache_get(key)
     if value is None:
         value = compute()
         if value is not None:
-            cache.set(key, value, timeout=page_cache_timeout())
+            generation_cache_set(key, value)
     return value

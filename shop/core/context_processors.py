@@ -26,3 +26,16 @@ def lazy_notifications(request):
         return Notification.objects.filter(recipient=user, date_read=None).count()
 
     return {"num_unread_notifications": SimpleLazyObject(count_unread)}
+
+
+def lazy_search_form(request):
+    """Oscar's ``search_form`` processor, but the form is only built when a
+    template uses it (Oscar's account and checkout pages; the storefront
+    layout has a search form of its own)."""
+
+    def build():
+        from oscar.core.loading import get_class
+
+        return get_class("search.forms", "SearchForm")(request.GET)
+
+    return {"search_form": SimpleLazyObject(build)}

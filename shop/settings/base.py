@@ -138,7 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.template.context_processors.i18n",
                 "django.contrib.messages.context_processors.messages",
-                "oscar.apps.search.context_processors.search_form",
+                "shop.core.context_processors.lazy_search_form",
                 "oscar.apps.checkout.context_processors.checkout",
                 "shop.core.context_processors.lazy_notifications",
                 "oscar.core.context_processors.metadata",

@@ -28,6 +28,7 @@ WATCHED_MODELS = (
     ("producers", "Membership"),  # the beneficiary count on product pages
     ("wagtailcore", "Page"),
     ("wagtailcore", "Site"),
+    ("wagtailcore", "PageViewRestriction"),  # cached routing skips the check while there is none
     ("wagtailimages", "Image"),
 )
 DISPATCH_PREFIX = "storefront-page-cache"

@@ -188,6 +188,8 @@ class ProductDetailView(OscarProductDetailView):
         today = timezone.localdate()
         context.update(
             purchase_info=info,
+            # The basket form, or else the stock alert: the same test Oscar's template makes.
+            can_buy=bool(info.availability.is_available_to_buy and info.price.exists or product.is_parent),
             origin=origin,
             breadcrumb_categories=self.get_breadcrumb_categories(product),
             beneficiary_count=self.get_beneficiary_count(origin),
