@@ -12,11 +12,14 @@ and handed to Wagtail through the attributes ``Site.find_for_request`` and
 itself (view restrictions, ``before_serve_page`` hooks, ``page.serve``) is
 Wagtail's own ``wagtail.views.serve``.
 
-A path that does not route (404) is not cached: it costs its queries each time.
+A path that does not route (404) is not cached: it costs its queries each time;
+nor is a page whose class routes on its own (``route()`` overridden, e.g.
+``RoutablePageMixin``), which may read more of the request than the path.
 """
 from django.http.request import split_domain_port
 from django.utils.translation import get_language
 from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.url_routing import RouteResult
 
 from shop.core.cache import cached_by_generation
 
@@ -27,6 +30,8 @@ def _route(request, path):
     if site is None or route is None:
         return None
     page, args, kwargs = route
+    if type(page).route is not Page.route or type(site.root_page.specific).route is not Page.route:
+        return None  # custom routing (e.g. RoutablePageMixin) may read more of the request than the path
     return site, page, tuple(args), dict(kwargs)
 
 
@@ -42,7 +47,7 @@ def route_for_request(request, path):
     if cached is not None and not hasattr(request, "_wagtail_route_for_request"):
         site, page, args, kwargs = cached
         request._wagtail_site = site
-        request._wagtail_route_for_request = (page, list(args), kwargs)
+        request._wagtail_route_for_request = RouteResult(page, list(args), kwargs)
 
 
 def serve(request, path):
