@@ -8,6 +8,10 @@ before the change is simply never read again and expires on its own.
 The generation lives in Django's default cache: local memory on the embedded
 default (one process: ``runserver``), Redis when ``REDIS_URL`` is set (shared by
 every worker, so a change made in the dashboard invalidates every worker at once).
+
+Fragments and shared reads (``fragment_cache_key``, ``cached_by_generation``)
+are also copied into each process (``LocalLayer``): a signed-in page then pays
+one round trip to the shared cache for the generation, and none per fragment.
 """
 from __future__ import annotations
 
