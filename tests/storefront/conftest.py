@@ -14,6 +14,8 @@ from oscar.core.loading import get_model
 from oscar.test import factories as oscar_factories
 
 from cms.models import HomePage
+from shop.brands.models import ProductOrigin
+from shop.core.cache import page_cache_invalidate
 from tests.factories import (
     BrandFactory,
     CountyFactory,
@@ -27,6 +29,7 @@ from tests.factories import (
 Category = get_model("catalogue", "Category")
 ProductCategory = get_model("catalogue", "ProductCategory")
 StockRecord = get_model("partner", "StockRecord")
+Product = get_model("catalogue", "Product")
 
 MEIZHOU = {"city__code": "441400", "city__name": "梅州市", "city__name_en": "Meizhou"}
 
@@ -168,3 +171,37 @@ def home_page(db):
 @pytest.fixture
 def customer(db):
     return UserFactory(username="xiaoming", email="xiaoming@example.com")
+
+
+def bulk_add_products(catalogue, count, *, prefix="批量商品"):
+    """``count`` more products in a handful of bulk inserts (for catalogue sizes in the
+    thousands): product, stock record, origin and category, spread like add_products."""
+    product_class = catalogue.pomelo.product_class
+    combos = [
+        (catalogue.pomelo_brand, catalogue.pomelo_coop, catalogue.meixian_village, catalogue.citrus),
+        (catalogue.tea_brand, catalogue.tea_coop, catalogue.yingde_village, catalogue.black_tea),
+        (catalogue.pineapple_brand, catalogue.pineapple_coop, catalogue.xuwen_village, catalogue.pineapple),
+    ]
+    start = Product.objects.count()
+    products = Product.objects.bulk_create(
+        Product(title=f"{prefix} {start + index:05d}", slug=f"bulk-{start + index}", product_class=product_class,
+                structure=Product.STANDALONE, is_public=True)
+        for index in range(count)
+    )
+    rows = list(zip(products, (combos[index % len(combos)] for index in range(count))))
+    StockRecord.objects.bulk_create(
+        StockRecord(product=product, partner=subject.partner, partner_sku=f"BULK-{product.pk}",
+                    price=Decimal(20 + product.pk % 50), price_currency="CNY", num_in_stock=10 + product.pk % 90)
+        for product, (_brand, subject, _village, _category) in rows
+    )
+    ProductOrigin.objects.bulk_create(
+        ProductOrigin(product=product, brand=brand, county=village.township.county, village=village,
+                      market_subject=subject, certificate_number="粤扶认〔2020〕9999号",
+                      certificate_issuer="广东省扶贫开发办公室", certificate_valid_until=datetime.date(2027, 12, 31))
+        for product, (brand, subject, village, _category) in rows
+    )
+    ProductCategory.objects.bulk_create(
+        ProductCategory(product=product, category=category) for product, (*_rest, category) in rows
+    )
+    page_cache_invalidate()  # bulk inserts send no signals
+    return products
