@@ -154,3 +154,63 @@ def make_product(*, title="梅州金柚 5斤装", price=Decimal("39.90"), stock=
         certificate_issuer="广东省扶贫开发办公室", certificate_valid_until="2027-12-31", is_fresh=is_fresh,
     )
     return product
+
+
+def make_batch(*, product, quantity=100, households=(), harvested_on=None, rule="purchase_price",
+               purchase_price=Decimal("6.00"), sales_share=Decimal("30"), user=None, **extra):
+    """A passed-inspection batch of ``product`` through the real service (adds to
+    stock, records events). ``households`` is a list of (household, quantity);
+    each household is made a member of the product's market subject if needed."""
+    import datetime
+
+    from shop.harvest.services import ContributionInput, batch_create
+    from shop.producers.models import Membership
+
+    subject = product.origin.market_subject
+    contributions = []
+    for household, contributed in households:
+        Membership.objects.get_or_create(household=household, market_subject=subject)
+        contributions.append(ContributionInput(
+            household=household, quantity=Decimal(contributed), income_rule=rule,
+            purchase_price=purchase_price if rule == "purchase_price" else None,
+            sales_share=sales_share if rule == "sales_share" else None,
+        ))
+    harvested_on = harvested_on or datetime.date(2026, 11, 1)
+    return batch_create(
+        product=product, harvested_on=harvested_on, quantity=quantity,
+        inspection_report_number=extra.pop("inspection_report_number", "GDQT-2026-0001"),
+        inspected_on=extra.pop("inspected_on", harvested_on + datetime.timedelta(days=1)),
+        inspection_agency=extra.pop("inspection_agency", "梅州市农产品质量检测中心"),
+        contributions=contributions, user=user, **extra,
+    )
+
+
+def place_order(*, lines, user=None, status="待发货"):
+    """An order placed through Oscar's OrderCreator for ``lines`` [(product, quantity)],
+    then attributed, as the checkout does (no pickup point)."""
+    from oscar.apps.shipping.methods import Free
+    from oscar.core.loading import get_class
+
+    from shop.attribution.services import order_attribute
+
+    Basket = get_model("basket", "Basket")
+    OrderCreator = get_class("order.utils", "OrderCreator")
+    OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
+    Selector = get_class("partner.strategy", "Selector")
+    from django.db import transaction
+
+    basket = Basket.objects.create(owner=user)
+    basket.strategy = Selector().strategy()
+    for product, quantity in lines:
+        basket.add_product(product, quantity)
+    method = Free()
+    shipping_charge = method.calculate(basket)
+    total = OrderTotalCalculator().calculate(basket, shipping_charge)
+    with transaction.atomic():
+        order = OrderCreator().place_order(
+            basket=basket, total=total, shipping_method=method, shipping_charge=shipping_charge,
+            user=user, status=status,
+        )
+        order_attribute(order=order)
+    basket.submit()
+    return order

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.core.loading import get_class
 
+from shop.attribution.services import order_attribute
 from shop.fulfilment.selectors import order_pickup_for_order, order_requires_cold_storage, pickup_point_options
 from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, order_pickup_create
 from shop.fulfilment.statuses import initial_order_status
@@ -198,6 +199,7 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
                     recipient_name=recipient_name,
                     recipient_phone=recipient_phone,
                 )
+                order_attribute(order=order)
         except (PickupPointUnavailable, InvalidRecipient) as exc:
             raise UnableToPlaceOrder(str(exc)) from exc
         return order

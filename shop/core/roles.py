@@ -20,6 +20,8 @@ _DOMAIN_MODELS = {
     "regions": ["city", "county", "township", "village", "servicepoint"],
     "producers": ["marketsubject", "household", "membership"],
     "brands": ["brand", "productorigin"],
+    "harvest": ["harvestbatch", "batchcontribution", "traceevent"],
+    "attribution": ["lineallocation", "ledgerentry"],
 }
 
 
@@ -31,11 +33,16 @@ ROLE_PERMISSIONS = {
     COOPERATIVE_STAFF: [("partner", "dashboard_access")]
     + _codenames(["view"], {"regions": ["city", "county", "township", "village"], "brands": ["brand"]})
     + _codenames(["view", "change"], {"producers": ["marketsubject"], "brands": ["productorigin"]})
-    + _codenames(["view", "add", "change"], {"producers": ["household", "membership"]}),
+    + _codenames(["view", "add", "change"], {"producers": ["household", "membership"]})
+    + _codenames(["view", "add", "change"], {"harvest": ["harvestbatch", "batchcontribution"]})
+    + _codenames(["view", "add"], {"harvest": ["traceevent"]})
+    + _codenames(["view"], {"attribution": ["lineallocation", "ledgerentry"]}),
     CAMPAIGN_MANAGER: [("partner", "dashboard_access")]
     + _codenames(["view"], {"brands": ["brand", "productorigin"], "regions": ["city", "county", "servicepoint"]})
     + _codenames(["view", "add", "change", "delete"], {"offer": ["conditionaloffer", "range"], "voucher": ["voucher"]}),
-    PICKUP_STAFF: [("partner", "dashboard_access")] + _codenames(["view"], {"regions": ["servicepoint"]}),
+    PICKUP_STAFF: [("partner", "dashboard_access")]
+    + _codenames(["view"], {"regions": ["servicepoint"], "harvest": ["harvestbatch"]})
+    + _codenames(["view", "add"], {"harvest": ["traceevent"]}),
     PROGRAMME_OFFICER: [("partner", "dashboard_access")] + _codenames(["view"], _DOMAIN_MODELS),
 }
 

@@ -104,6 +104,9 @@ INSTALLED_APPS = [
     "shop.brands",
     "shop.storefront.apps.StorefrontConfig",
     "shop.fulfilment",
+    "shop.harvest.apps.HarvestConfig",
+    "shop.attribution.apps.AttributionConfig",
+    "shop.traceability.apps.TraceabilityConfig",
     "shop.backoffice",
     "cms",
 ]
@@ -223,6 +226,7 @@ OSCAR_DEFAULT_CURRENCY = "CNY"
 OSCAR_CURRENCY_FORMAT = {"CNY": {"format": "¥#,##0.00"}}
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 OSCAR_ALLOW_ANON_CHECKOUT = True
+OSCAR_ORDER_STATUS_PIPELINE = {"待发货": ("已取消",), "已取消": ()}  # shop.fulfilment.statuses
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "line1", "line4", "country")
 OSCAR_PRODUCTS_PER_PAGE = 20
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
