@@ -207,7 +207,7 @@ def _reverse(*, line, quantity, amount, kind, occurred_at=None) -> list[LedgerEn
     ``amount`` yuan, spread over its buckets exactly as a fresh sale of the
     remainder would be (so a full reversal nets every bucket to zero)."""
     occurred_at = occurred_at or timezone.now()
-    line = Line.objects.select_for_update().select_related(*_LINE_RELATED).get(pk=line.pk)
+    line = Line.objects.select_for_update(of=("self",)).select_related(*_LINE_RELATED).get(pk=line.pk)
     rows = (
         LedgerEntry.objects.filter(line=line)
         .values("batch_id", "household_id", "channel")
