@@ -1,0 +1,1 @@
+from tests.checkout.conftest import plain_point, yuexiu  # noqa: F401 - fixtures
