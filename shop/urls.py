@@ -17,6 +17,9 @@ urlpatterns = [
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Trace pages and QR codes (/t/, /01/…/10/…, /v/): no language prefix, a
+    # printed QR code must not encode a language (LocaleMiddleware picks it).
+    path("", include("shop.traceability.urls")),
 ]
 
 # Reference views for bench/pages.py, only when XIANGPIN_BENCH_VIEWS=1.

@@ -9,6 +9,26 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _chinese_first():
+    """Every test starts in the default language (zh-hans), whatever an earlier
+    test (a request to /en/, a management command) left active in this thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """No test sees what an earlier one cached (pages, fragments, reports)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """A transactional test ends with a flush that empties every table, including

@@ -61,7 +61,7 @@ class TownshipFactory(factory.django.DjangoModelFactory):
         model = Township
 
     county = factory.SubFactory(CountyFactory)
-    code = factory.Sequence(lambda n: f"441403{n:03d}")
+    code = factory.Sequence(lambda n: f"4499{n:05d}")  # 9 digits, clear of real codes used in tests
     name = factory.Sequence(lambda n: f"试验镇{n}")
 
 

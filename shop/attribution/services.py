@@ -197,9 +197,19 @@ class LineNet:
     income: Decimal
 
 
+def _sums(row):
+    """(quantity, amount, income) of an aggregate row, exact: SQLite sums
+    decimals as floats (-5.55E-17 for zero), so put them back on their grid."""
+    return (
+        Decimal(row["q"] or 0).quantize(split.MILLI_UNIT),
+        Decimal(row["a"] or 0).quantize(split.FEN),
+        Decimal(row["i"] or 0).quantize(split.FEN),
+    )
+
+
 def line_net(*, line) -> LineNet:
     totals = LedgerEntry.objects.filter(line=line).aggregate(q=Sum("quantity"), a=Sum("sales_amount"), i=Sum("income"))
-    return LineNet(totals["q"] or Decimal("0"), totals["a"] or Decimal("0.00"), totals["i"] or Decimal("0.00"))
+    return LineNet(*_sums(totals))
 
 
 def _reverse(*, line, quantity, amount, kind, occurred_at=None) -> list[LedgerEntry]:
@@ -215,7 +225,7 @@ def _reverse(*, line, quantity, amount, kind, occurred_at=None) -> list[LedgerEn
     )
     current, channel = {}, Channel.STORE
     for row in rows:
-        current[(row["batch_id"], row["household_id"])] = (row["q"], row["a"], row["i"])
+        current[(row["batch_id"], row["household_id"])] = _sums(row)
         channel = row["channel"]
     if not current:
         raise ValidationError(_("该订单行尚未写入收益归属台账"))

@@ -178,3 +178,21 @@ def trace_event_record(*, batch, business_step, disposition, occurred_at, place,
         occurred_at=occurred_at, place=(place or "").strip() or service_point.name, service_point=service_point,
         temperature=temperature, recorder=recorder, recorded_by=user, note=(note or "").strip(),
     )
+
+
+def contributions_import(*, batch, name, data) -> list[BatchContribution]:
+    """Replace a batch's contributions with those of an uploaded CSV or XLSX
+    file (``importers``): all of them, or none and a ValidationError with a
+    message for every problem in the file."""
+    from . import importers, selectors
+
+    if selectors.batch_is_sold(batch):
+        raise ValidationError(_("批次 %(code)s 已有销售，农户供货不能再修改") % {"code": batch.code})
+    try:
+        contributions = importers.contributions_parse(
+            name=name, data=data, households=selectors.member_households_by_registration(batch.market_subject),
+            batch_quantity=batch.quantity,
+        )
+    except importers.ContributionFileError as error:
+        raise ValidationError(error.messages) from None
+    return contributions_replace(batch=batch, contributions=contributions)

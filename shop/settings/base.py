@@ -268,6 +268,15 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
             {"label": _("建档立卡贫困户"), "url_name": "backoffice:household-list"},
             {"label": _("区域公用品牌"), "url_name": "backoffice:brand-list"},
             {"label": _("商品产地与认定"), "url_name": "backoffice:product-origin-list"},
+            {"label": _("采收批次"), "url_name": "backoffice:harvest-batch-list"},
+            {"label": _("自提点到货批次"), "url_name": "backoffice:harvest-point-batch-list"},
+        ],
+    },
+    {
+        "label": _("监测统计"),
+        "icon": "fas fa-chart-bar",
+        "children": [
+            {"label": _("收益归属报表"), "url_name": "backoffice:attribution-report"},
         ],
     },
 ]

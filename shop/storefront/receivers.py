@@ -26,6 +26,7 @@ WATCHED_MODELS = (
     ("regions", "Village"),
     ("producers", "MarketSubject"),
     ("producers", "Membership"),  # the beneficiary count on product pages
+    ("harvest", "HarvestBatch"),  # the batch links on product pages (trace pages are not page-cached)
     ("wagtailcore", "Page"),
     ("wagtailcore", "Site"),
     ("wagtailcore", "PageViewRestriction"),  # cached routing skips the check while there is none

@@ -15,6 +15,7 @@ from tests.factories import (
     UserFactory,
     VillageFactory,
     fake_id_number,
+    make_batch,
     make_household,
     make_product,
 )
@@ -50,6 +51,8 @@ class World:
     product_b_bare: object
     point_p: object
     point_q: object
+    batch_a: object = None
+    batch_b: object = None
 
 
 def build_world() -> World:
@@ -105,12 +108,16 @@ def build_world() -> World:
     point_p = ServicePointFactory(name="天河林和自提点", code="pickup-linhe")
     point_q = ServicePointFactory(name="越秀北京路提货柜", code="locker-beijinglu", kind="locker")
     point_p.staff.add(users["pickup"])
+    # One harvest batch per cooperative (adds 100 to each product's stock: 200 in all).
+    batch_a = make_batch(product=product_a, quantity=100, households=[(household_a, 40)])
+    batch_b = make_batch(product=product_b, quantity=100, households=[(household_b, 30)])
 
     return World(
         users=users, city=city, county_a=county_a, county_b=county_b, township_a=township_a,
         village_a=village_a, village_a2=village_a2, village_b=village_b, subject_a=subject_a, subject_b=subject_b,
         household_a=household_a, household_b=household_b, brand=brand, product_a=product_a, product_b=product_b,
         product_bare=product_bare, product_b_bare=product_b_bare, point_p=point_p, point_q=point_q,
+        batch_a=batch_a, batch_b=batch_b,
     )
 
 

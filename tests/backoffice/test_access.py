@@ -7,16 +7,18 @@ from django.contrib.auth.models import Permission
 from oscar.core.loading import get_model
 
 from shop.brands.models import Brand, ProductOrigin
+from shop.harvest.models import BatchContribution, HarvestBatch, TraceEvent
 from shop.producers.models import Household, MarketSubject, Membership
 from shop.regions.models import City, County, ServicePoint, Township, Village
 
 from .support import bo_url
 
 Partner = get_model("partner", "Partner")
+StockRecord = get_model("partner", "StockRecord")
 
 ROLES = ("anonymous", "consumer", "bare_staff", "pickup", "operations", "officer", "coop_a", "admin")
 
-WRITE_ACTIONS = ("create", "update", "delete", "find")
+WRITE_ACTIONS = ("create", "update", "delete", "find", "import")
 
 
 def _screen_names(*names, actions=("list", "detail")):
@@ -25,26 +27,37 @@ def _screen_names(*names, actions=("list", "detail")):
 
 REGIONS = ("city", "county", "township", "village")
 ALL_SCREENS = REGIONS + ("service-point", "market-subject", "household", "brand", "product-origin")
+# Reading a batch: its list, detail and label sheets.
+BATCH_READ = {"harvest-batch-list", "harvest-batch-detail", "harvest-batch-labels", "harvest-batch-label-sheet"}
+# Monitoring reports (read-only; a cooperative's figures are scoped inside, see tests/attribution/test_reports_views.py).
+REPORTS = {"attribution-report", "attribution-report-csv", "attribution-report-xlsx"}
 
 # What each role may open, written out from the role table (not derived from the code).
 ALLOWED = {
     "anonymous": set(),
     "consumer": set(),
     "bare_staff": set(),
-    "pickup": _screen_names("service-point"),
+    "pickup": _screen_names("service-point") | {"harvest-point-batch-list", "harvest-batch-event-create"},
     "operations": _screen_names("city", "county", "service-point", "brand", "product-origin"),
-    "officer": _screen_names(*ALL_SCREENS),
+    "officer": _screen_names(*ALL_SCREENS) | BATCH_READ | REPORTS,
     "coop_a": _screen_names(*REGIONS, "brand", "market-subject", "household", "product-origin")
-    | {"market-subject-update", "household-create", "household-update", "household-find", "product-origin-update"},
+    | {"market-subject-update", "household-create", "household-update", "household-find", "product-origin-update"}
+    | BATCH_READ
+    | REPORTS
+    | {"harvest-batch-create", "harvest-batch-contributions-import", "harvest-batch-contributions-template",
+       "harvest-batch-event-create"},
 }
 ALLOWED["admin"] = None  # everything
 
 # Objects in the matrix belong to cooperative B / pickup point Q: out of these roles' scope.
 OUT_OF_SCOPE = {
-    "pickup": {"service-point-detail", "service-point-update", "service-point-delete"},
+    # Batch B reached no order at pickup point P.
+    "pickup": {"service-point-detail", "service-point-update", "service-point-delete", "harvest-batch-event-create"},
     "coop_a": {
         "market-subject-detail", "market-subject-update", "household-detail", "household-update",
         "product-origin-detail", "product-origin-update", "product-origin-create",
+        "harvest-batch-detail", "harvest-batch-labels", "harvest-batch-label-sheet",
+        "harvest-batch-contributions-import", "harvest-batch-event-create",
     },
 }
 
@@ -67,11 +80,24 @@ def _urls(world):
     urls["household-create"] = bo_url("household-create")
     urls["household-find"] = bo_url("household-find")
     urls["product-origin-create"] = bo_url("product-origin-create", product_pk=world.product_b_bare.pk)
+    batch = world.batch_b
+    urls["harvest-batch-list"] = bo_url("harvest-batch-list")
+    urls["harvest-batch-create"] = bo_url("harvest-batch-create")
+    urls["harvest-batch-detail"] = bo_url("harvest-batch-detail", pk=batch.pk)
+    urls["harvest-batch-contributions-import"] = bo_url("harvest-batch-contributions-import", pk=batch.pk)
+    urls["harvest-batch-contributions-template"] = bo_url("harvest-batch-contributions-template", fmt="csv")
+    urls["harvest-batch-labels"] = bo_url("harvest-batch-labels", pk=batch.pk)
+    urls["harvest-batch-label-sheet"] = bo_url("harvest-batch-label-sheet") + f"?batch={batch.pk}"
+    urls["harvest-batch-event-create"] = bo_url("harvest-batch-event-create", pk=batch.pk)
+    urls["harvest-point-batch-list"] = bo_url("harvest-point-batch-list")
+    for name in REPORTS:
+        urls[name] = bo_url(name)
     return urls
 
 
 # The hostile POST names cooperative B's subject: refused as an out-of-scope choice.
-POST_OVERRIDES = {("coop_a", "household-create"): 403}
+# So is the hostile batch POST (it names cooperative B's product).
+POST_OVERRIDES = {("coop_a", "household-create"): 403, ("coop_a", "harvest-batch-create"): 403}
 
 
 def _expected(role, name, *, method):
@@ -100,6 +126,7 @@ def _snapshot():
     models = [
         City, County, Township, Village, ServicePoint, ServicePoint.staff.through, MarketSubject, Partner,
         Partner.users.through, Household, Membership, Brand, Brand.counties.through, ProductOrigin,
+        HarvestBatch, BatchContribution, TraceEvent, StockRecord,
     ]
     return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
 
@@ -107,7 +134,7 @@ def _snapshot():
 def test_the_matrix_covers_every_backoffice_url(world):
     names = {pattern.name for pattern in apps.get_app_config("backoffice").get_urls()}
     assert names == set(_urls(world))
-    assert len(names) == 43
+    assert len(names) == 55
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -130,6 +157,9 @@ HOSTILE = {
     "description": "被篡改", "registration_number": "HACKED", "members": 9, "able_bodied_members": 1,
     "status": "in_poverty", "head_name": "篡改", "certificate_number": "篡改", "gtin": "", "id_number": "",
     "address": "被篡改", "kind": "locker", "slug": "tampered", "display_order": 1,
+    "harvested_on": "2026-11-20", "quantity": 999, "inspection_report_number": "篡改", "inspection_result": "passed",
+    "inspected_on": "2026-11-21", "recorder": "cooperative", "business_step": "shipping",
+    "occurred_at": "2026-11-22T10:00", "place": "被篡改",
 }
 
 
@@ -142,7 +172,7 @@ def test_post_matrix_writes_nothing(world, client, role):
     for name, url in urls.items():
         data = dict(HOSTILE, city=world.city.pk, county=world.county_b.pk, township=world.township_a.pk,
                     village=world.village_b.pk, brand=world.brand.pk, market_subject=world.subject_b.pk,
-                    market_subjects=[world.subject_b.pk])
+                    market_subjects=[world.subject_b.pk], product=world.product_b.pk)
         results[name] = client.post(url, data).status_code
     expected = {name: _expected(role, name, method="POST") for name in urls}
     assert results == expected

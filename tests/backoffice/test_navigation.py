@@ -12,7 +12,8 @@ from tests.factories import BrandFactory, MarketSubjectFactory, make_household, 
 
 from .support import bo_url
 
-EVERY_ITEM = ["地级市", "县（市、区）", "乡镇", "行政村", "服务网点", "市场主体", "建档立卡贫困户", "区域公用品牌", "商品产地与认定"]
+EVERY_ITEM = ["地级市", "县（市、区）", "乡镇", "行政村", "服务网点", "市场主体", "建档立卡贫困户", "区域公用品牌", "商品产地与认定",
+              "采收批次", "自提点到货批次"]
 
 
 def _xiangpin_items(user):
@@ -26,10 +27,11 @@ def _xiangpin_items(user):
     ("role", "items"),
     [
         ("admin", EVERY_ITEM),
-        ("officer", EVERY_ITEM),
-        ("coop_a", ["地级市", "县（市、区）", "乡镇", "行政村", "市场主体", "建档立卡贫困户", "区域公用品牌", "商品产地与认定"]),
+        ("officer", EVERY_ITEM[:-1]),  # officers record no events
+        ("coop_a", ["地级市", "县（市、区）", "乡镇", "行政村", "市场主体", "建档立卡贫困户", "区域公用品牌", "商品产地与认定",
+                    "采收批次"]),
         ("operations", ["地级市", "县（市、区）", "服务网点", "区域公用品牌", "商品产地与认定"]),
-        ("pickup", ["服务网点"]),
+        ("pickup", ["服务网点", "自提点到货批次"]),
         ("bare_staff", []),
         ("consumer", []),
     ],

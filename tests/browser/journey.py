@@ -14,6 +14,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pickup_checkout(page: Page) -> None:
+    """From the pickup-point step to the thank-you page: the first open point,
+    a recipient, pay at pickup, place the order."""
+    expect(page).to_have_url(re.compile(r"/shop/checkout/shipping-address/$"))
+    page.locator("input[name=service_point]:not([disabled])").first.check()
+    page.fill("input[name=recipient_name]", "陈小姐")
+    page.fill("input[name=recipient_phone]", "13900001111")
+    page.locator("#pickup_point_form button[type=submit]").click()
+
+    expect(page).to_have_url(re.compile(r"/shop/checkout/payment-method/$"))
+    page.locator("input[name=payment_method]").first.check()
+    page.locator("form button[type=submit]").last.click()
+
+    expect(page).to_have_url(re.compile(r"/shop/checkout/preview/$"))
+    page.locator("#place_order_form button[type=submit], #place-order").first.click()
+
+    expect(page).to_have_url(re.compile(r"/shop/checkout/thank-you/$"))
+
+
 def consumer_buys_with_pickup(page: Page, base_url: str, screenshot_dir) -> str:
     """Runs the journey and returns the order number shown on the confirmation."""
     page.goto(f"{base_url}/zh-hans/")
@@ -39,20 +58,7 @@ def consumer_buys_with_pickup(page: Page, base_url: str, screenshot_dir) -> str:
         page.check("input[name=options][value=anonymous]")
         page.locator("main form button[type=submit], form:has(#id_username) button[type=submit]").last.click()
 
-    expect(page).to_have_url(re.compile(r"/shop/checkout/shipping-address/$"))
-    page.locator("input[name=service_point]:not([disabled])").first.check()
-    page.fill("input[name=recipient_name]", "陈小姐")
-    page.fill("input[name=recipient_phone]", "13900001111")
-    page.locator("#pickup_point_form button[type=submit]").click()
-
-    expect(page).to_have_url(re.compile(r"/shop/checkout/payment-method/$"))
-    page.locator("input[name=payment_method]").first.check()
-    page.locator("form button[type=submit]").last.click()
-
-    expect(page).to_have_url(re.compile(r"/shop/checkout/preview/$"))
-    page.locator("#place_order_form button[type=submit], #place-order").first.click()
-
-    expect(page).to_have_url(re.compile(r"/shop/checkout/thank-you/$"))
+    pickup_checkout(page)
     expect(page.get_by_text(product_title).first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "checkout-confirmation.png"), full_page=True)
     number = re.search(r"\b(\d{6,})\b", page.locator("body").inner_text())

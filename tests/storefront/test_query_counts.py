@@ -27,8 +27,9 @@ BAR_PAGES = ("product", "brand", "catalogue", "category", "search")
 
 # page: ((cold anonymous, cold signed-in), (warm anonymous, warm signed-in))
 EXPECTED = {
-    # category tree, product (+origin chain, subject, class), stock records, images, categories, households
-    "product": ((6, 9), (0, 3)),
+    # category tree, product (+origin chain, subject, class), stock records, images, categories, households,
+    # newest batches (trace links)
+    "product": ((7, 10), (0, 3)),
     # brand (+households reached), counties, product count, products, stock records, images
     "brand": ((6, 9), (0, 3)),
     # product count, brand/region facet, category tree, category facet, products, stock records, images

@@ -1,7 +1,9 @@
 """Every back-office screen, in menu order."""
 from .brands import BrandScreen, ProductOriginScreen
+from .harvest import HarvestBatchScreen, PointBatchScreen
 from .producers import HouseholdScreen, MarketSubjectScreen
 from .regions import CityScreen, CountyScreen, ServicePointScreen, TownshipScreen, VillageScreen
+from .reports import AttributionReportScreen
 
 SCREENS = (
     CityScreen(),
@@ -13,4 +15,7 @@ SCREENS = (
     HouseholdScreen(),
     BrandScreen(),
     ProductOriginScreen(),
+    HarvestBatchScreen(),
+    PointBatchScreen(),
+    AttributionReportScreen(),
 )

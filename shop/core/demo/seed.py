@@ -16,7 +16,9 @@ from .accounts import DEMO_PASSWORD, seed_accounts
 from .brands import seed_brands
 from .catalogue import seed_products
 from .cms_pages import seed_cms
+from .harvest import demo_plan, demo_products, history_exists, seed_harvest
 from .households import seed_households
+from .orders import seed_orders
 from .points import seed_service_points
 from .regions import seed_regions
 from .subjects import seed_market_subjects
@@ -87,6 +89,9 @@ def seed_demo(*, households=DEFAULT_HOUSEHOLDS, products=DEFAULT_PRODUCTS, out=N
         return result
 
     _run(report, stages, "角色与演示账号", accounts_stage)
+    history = history_exists()
+    _run(report, stages, "采收批次与流通事件", seed_harvest, total=0 if history else len(demo_products()))
+    _run(report, stages, "历史订单与收益归属", seed_orders, total=0 if history else len(demo_plan().orders))
     return report
 
 
@@ -99,12 +104,19 @@ def model_counts() -> dict[str, int]:
     from cms.models import StoryPage
     from wagtail.models import Page
 
+    from shop.attribution.models import LedgerEntry, LineAllocation
+    from shop.fulfilment.models import OrderPickup
+    from shop.harvest.models import BatchContribution, HarvestBatch, TraceEvent
+
     models = [
         ("地级市", City), ("县（市、区）", County), ("乡镇", Township), ("行政村", Village),
         ("服务网点", ServicePoint), ("区域公用品牌", Brand), ("市场主体", MarketSubject), ("销售商", Partner),
         ("建档立卡贫困户", Household), ("成员关系", Membership), ("商品分类", Category), ("商品", Product),
         ("库存记录", StockRecord), ("商品产地与认定", ProductOrigin), ("商品图片", ProductImage),
         ("CMS 页面", Page), ("故事与新闻", StoryPage), ("用户", get_user_model()),
+        ("采收批次", HarvestBatch), ("农户供货", BatchContribution), ("流通事件", TraceEvent),
+        ("订单", get_model("order", "Order")), ("订单行", get_model("order", "Line")), ("订单自提信息", OrderPickup),
+        ("批次分配", LineAllocation), ("收益归属台账", LedgerEntry),
     ]
     counts = {label: model.objects.count() for label, model in models}
     counts["其中省定贫困村"] = Village.objects.filter(is_provincial_poor_village=True).count()
