@@ -59,6 +59,7 @@ class HarvestBatchScreen(Screen):
     filter_form_class = BatchFilterForm
     search_fields = ("code", "product__title", "inspection_report_number")
     select_related = ("product", "market_subject", "village__township__county")
+    ordering = ("-harvested_on", "-pk")  # explicit: Meta.ordering is dropped by the count annotation
     actions = ("list", "detail", "create")
     extra_actions = ("contributions-import", "contributions-template", "labels", "label-sheet", "event-create")
     list_template = "backoffice/harvest/batch_list.html"
