@@ -166,12 +166,12 @@ def order_attribute(*, order, channel=Channel.STORE, occurred_at=None) -> list[L
     """Allocate the order's lines to batches and write their sale entries.
     Call it inside the transaction that places (or imports) the order."""
     occurred_at = occurred_at or timezone.now()
+    if LedgerEntry.objects.filter(line__order=order).exists():
+        raise ValidationError(_("该订单已写入收益归属台账"))
     lines = list(Line.objects.filter(order=order).select_related(*_LINE_RELATED).order_by("pk"))
     existing = defaultdict(list)
     for allocation in LineAllocation.objects.filter(line__order=order).select_related("batch").order_by("pk"):
         existing[allocation.line_id].append(allocation)
-    if LedgerEntry.objects.filter(line__order=order).exists():
-        raise ValidationError(_("该订单已写入收益归属台账"))
     new_allocations, touched = _fifo_allocate(lines, existing)
     for allocation in new_allocations:
         existing[allocation.line.pk].append(allocation)
@@ -212,10 +212,12 @@ def line_net(*, line) -> LineNet:
     return LineNet(*_sums(totals))
 
 
-def _reverse(*, line, quantity, amount, kind, occurred_at=None) -> list[LedgerEntry]:
-    """Append the entries that take ``line`` down by ``quantity`` units and
-    ``amount`` yuan, spread over its buckets exactly as a fresh sale of the
-    remainder would be (so a full reversal nets every bucket to zero)."""
+def _reverse(*, line, kind, quantity=None, amount=None, occurred_at=None) -> list[LedgerEntry]:
+    """Append the entries that take ``line`` down by ``quantity`` units (default:
+    all that is left) and ``amount`` yuan (default: those units' share of what
+    is left), spread over its buckets exactly as a fresh sale of the remainder
+    would be (so a full reversal nets every bucket to zero). The line is locked
+    first, so the defaults and the checks read what concurrent refunds left."""
     occurred_at = occurred_at or timezone.now()
     line = Line.objects.select_for_update(of=("self",)).select_related(*_LINE_RELATED).get(pk=line.pk)
     rows = (
@@ -231,7 +233,17 @@ def _reverse(*, line, quantity, amount, kind, occurred_at=None) -> list[LedgerEn
         raise ValidationError(_("该订单行尚未写入收益归属台账"))
     net_quantity = sum((value[0] for value in current.values()), Decimal("0"))
     net_amount = sum((value[1] for value in current.values()), Decimal("0"))
-    quantity, amount = Decimal(quantity), split.money(amount)
+    quantity = net_quantity if quantity is None else Decimal(quantity)
+    if amount is None:
+        if quantity == net_quantity:
+            amount = net_amount
+        elif quantity and net_quantity:
+            amount = net_amount * quantity / net_quantity
+        else:
+            raise ValidationError(_("请填写退款金额"))
+    amount = split.money(amount)
+    if kind == LedgerEntry.Kind.CANCELLATION and not (quantity or amount):
+        return []  # nothing left to cancel (a retried cancellation)
     if quantity < 0 or amount < 0:
         raise ValidationError(_("退款数量和金额不能为负数"))
     if quantity > net_quantity:
@@ -258,13 +270,6 @@ def line_refund(*, line, quantity=0, amount=None, occurred_at=None) -> list[Ledg
     """A full or partial refund of ``line``: ``quantity`` units (possibly 0, for
     a price-only refund) and ``amount`` yuan (default: the units' share of what
     is left of the line)."""
-    if amount is None:
-        net = line_net(line=line)
-        if not quantity or not net.quantity:
-            raise ValidationError(_("请填写退款金额"))
-        amount = net.sales_amount if Decimal(quantity) == net.quantity else split.money(
-            net.sales_amount * Decimal(quantity) / net.quantity
-        )
     return _reverse(line=line, quantity=quantity, amount=amount, kind=LedgerEntry.Kind.REFUND, occurred_at=occurred_at)
 
 
@@ -275,11 +280,10 @@ def order_cancel_attribution(*, order, occurred_at=None) -> list[LedgerEntry]:
     occurred_at = occurred_at or timezone.now()
     entries = []
     lines = list(Line.objects.filter(order=order).order_by("pk"))
+    attributed = set(LedgerEntry.objects.filter(line__order=order).values_list("line_id", flat=True))
     for line in lines:
-        net = line_net(line=line)
-        if net.quantity or net.sales_amount:
-            entries += _reverse(line=line, quantity=net.quantity, amount=net.sales_amount,
-                                kind=LedgerEntry.Kind.CANCELLATION, occurred_at=occurred_at)
+        if line.pk in attributed:
+            entries += _reverse(line=line, kind=LedgerEntry.Kind.CANCELLATION, occurred_at=occurred_at)
     open_allocations = list(
         LineAllocation.objects.select_for_update().filter(line__order=order, released_at__isnull=True).order_by("batch_id")
     )

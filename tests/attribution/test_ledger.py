@@ -197,7 +197,9 @@ def test_cancelling_through_the_order_status_reverses_and_releases(pomelo):
     order_cancel_attribution(order=order)
     assert LedgerEntry.objects.filter(line=line).count() == 2
     batch.refresh_from_db()
+    stock.refresh_from_db()
     assert batch.quantity_allocated == 0
+    assert (stock.num_in_stock, stock.num_allocated) == (5, 0)
 
 
 def test_a_partly_refunded_line_cancels_to_zero(pomelo):

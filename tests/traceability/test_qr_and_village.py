@@ -2,7 +2,6 @@
 import datetime
 import io
 import re
-from decimal import Decimal
 
 import pytest
 from django.db import connection

@@ -37,7 +37,6 @@ from .harvest import demo_plan, demo_products, history_exists
 
 Basket = get_model("basket", "Basket")
 BasketLine = get_model("basket", "Line")
-Order = get_model("order", "Order")
 OrderNote = get_model("order", "OrderNote")
 OrderStatusChange = get_model("order", "OrderStatusChange")
 OrderCreator = get_class("order.utils", "OrderCreator")
@@ -151,16 +150,11 @@ def _note(order, message, at, note_type="售后"):
 
 
 def _cancel(order, at, *, state, takes):
-    """Reverse the attribution at the cancellation's date, then record Oscar's status
-    change at that date. The status is written directly rather than through
-    ``Order.set_status``: its signal would run ``order_cancel_attribution`` again
-    (at today's date; it has nothing left to reverse)."""
+    """Reverse the attribution at the cancellation's date, then change Oscar's
+    status (its receiver finds nothing left to reverse) and date the change."""
     order_cancel_attribution(order=order, occurred_at=at)
-    old_status = order.status
-    Order.objects.filter(pk=order.pk).update(status=CANCELLED)
-    order.status = CANCELLED
-    change = OrderStatusChange.objects.create(order=order, old_status=old_status, new_status=CANCELLED)
-    OrderStatusChange.objects.filter(pk=change.pk).update(date_created=at)
+    order.set_status(CANCELLED)
+    OrderStatusChange.objects.filter(order=order, new_status=CANCELLED).update(date_created=at)
     _note(order, "顾客在发货前取消订单，货款未收取，商品退回批次与库存。", at, note_type="取消")
     for sku, quantity, taken in takes:
         state.apply(sku, quantity, taken, sign=-1)
