@@ -1,5 +1,6 @@
 """Writes for harvest batches, their household contributions and their
 circulation events."""
+import datetime
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -85,6 +86,11 @@ def _contribution_rows(batch, contributions):
     ]
 
 
+def _local_time(day, *, hour):
+    """``hour`` o'clock on ``day`` in the site's time zone (Asia/Shanghai)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
 @transaction.atomic
 def batch_create(*, product, harvested_on, quantity, inspection_report_number, inspected_on,
                  inspection_result=HarvestBatch.Inspection.PASSED, inspection_agency="", note="",
@@ -128,18 +134,17 @@ def batch_create(*, product, harvested_on, quantity, inspection_report_number, i
     if batch.is_sellable:
         StockRecord.objects.filter(pk=stockrecord.pk).update(num_in_stock=F("num_in_stock") + quantity)
     place = origin.village.name if origin.village_id else origin.county.name
-    tz = timezone.get_current_timezone()
     TraceEvent.objects.bulk_create([
         TraceEvent(
             batch=batch, business_step=TraceEvent.BusinessStep.COMMISSIONING, disposition=TraceEvent.Disposition.ACTIVE,
-            occurred_at=timezone.make_aware(timezone.datetime.combine(harvested_on, timezone.datetime.min.time()).replace(hour=8), tz),
+            occurred_at=_local_time(harvested_on, hour=8),
             place=place, recorder=TraceEvent.Recorder.COOPERATIVE, recorded_by=user,
             note=_("%(subject)s采收登记") % {"subject": market_subject.name},
         ),
         TraceEvent(
             batch=batch, business_step=TraceEvent.BusinessStep.INSPECTING,
             disposition=TraceEvent.Disposition.CONFORMANT if batch.is_sellable else TraceEvent.Disposition.IN_PROGRESS,
-            occurred_at=timezone.make_aware(timezone.datetime.combine(inspected_on, timezone.datetime.min.time()).replace(hour=14), tz),
+            occurred_at=_local_time(inspected_on, hour=14),
             place=inspection_agency.strip() or place, recorder=TraceEvent.Recorder.COOPERATIVE, recorded_by=user,
             note=_("质检报告 %(number)s：%(result)s") % {"number": batch.inspection_report_number,
                                                      "result": batch.get_inspection_result_display()},
@@ -169,7 +174,7 @@ def trace_event_record(*, batch, business_step, disposition, occurred_at, place,
     is_fresh = bool(origin and origin.is_fresh)
     if is_fresh and business_step in TraceEvent.COLD_CHAIN_STEPS and temperature is None:
         raise ValidationError({"temperature": _("鲜活产品的冷链环节须记录温度")})
-    if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+    if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("发生时间不能晚于现在")})
     if not (place or "").strip() and service_point is None:
         raise ValidationError({"place": _("请填写地点")})
