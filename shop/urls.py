@@ -10,6 +10,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from shop.payments.webhooks import stripe_webhook
 from shop.storefront import wagtail_serve
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
     # Trace pages and QR codes (/t/, /01/…/10/…, /v/): no language prefix, a
     # printed QR code must not encode a language (LocaleMiddleware picks it).
     path("", include("shop.traceability.urls")),
+    # Stripe posts here: no language prefix, no CSRF token (the signature is checked).
+    path("payments/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]
 
 # Reference views for bench/pages.py, only when XIANGPIN_BENCH_VIEWS=1.
@@ -28,6 +31,7 @@ if os.environ.get("XIANGPIN_BENCH_VIEWS") == "1":
 
 urlpatterns += i18n_patterns(
     path("shop/dashboard/xiangpin/", include("shop.backoffice.urls")),
+    path("shop/pay/", include("shop.payments.urls")),
     path("shop/", include(apps.get_app_config("oscar").urls[0])),
     path("brands/", include("shop.brands.urls")),
     # Wagtail's catch-all comes last: its own patterns, its page serving view

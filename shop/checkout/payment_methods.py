@@ -1,5 +1,6 @@
-"""Payment methods offered at checkout. Today only pay-at-pickup; Stripe (card,
-Alipay, WeChat Pay) joins this list in a later issue."""
+"""Payment methods offered at checkout: pay at the pickup point (pickup methods
+only) and, when Stripe keys are configured, card, Alipay and WeChat Pay
+(shop.payments: the order is placed once the payment has succeeded)."""
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -27,10 +28,26 @@ PAY_AT_PICKUP_SOURCE_TYPE_CODE = "pay-at-pickup"
 PAY_AT_PICKUP_SOURCE_TYPE_NAME = "到店付款"
 
 
+ONLINE_METHODS = {
+    "card": PaymentMethod(code="card", name=_("银行卡支付"), description=_("支持银联、Visa、Mastercard 等银行卡，支付成功后立即下单。")),
+    "alipay": PaymentMethod(code="alipay", name=_("支付宝"), description=_("跳转到支付宝完成付款。")),
+    "wechat_pay": PaymentMethod(code="wechat_pay", name=_("微信支付"), description=_("用微信扫描二维码完成付款。")),
+}
+
+
+def is_online(method):
+    return method is not None and method.code in ONLINE_METHODS
+
+
 def payment_methods_available(*, shipping_method):
-    if shipping_method is not None and shipping_method.code in PICKUP_METHOD_CODES:
-        return [PAY_AT_PICKUP]
-    return []
+    from shop.payments.gateway import online_methods_enabled
+
+    if shipping_method is None:
+        return []
+    methods = [ONLINE_METHODS[code] for code in online_methods_enabled()]
+    if shipping_method.code in PICKUP_METHOD_CODES:
+        methods.append(PAY_AT_PICKUP)
+    return methods
 
 
 def payment_method_by_code(*, code, shipping_method):

@@ -174,6 +174,22 @@ class PickupCheckoutMixin:
             shipping_method=self.get_shipping_method(self.request.basket),
         )
 
+    def delivery_choice(self):
+        """The session's delivery choice as a ``shop.checkout.delivery.DeliveryChoice``
+        (None until a delivery method is chosen)."""
+        from .delivery import DeliveryChoice
+
+        method = self.get_shipping_method(self.request.basket)
+        if method is None:
+            return None
+        recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
+        return DeliveryChoice(
+            method_code=method.code,
+            recipient_name=recipient_name,
+            recipient_phone=recipient_phone,
+            service_point_id=self.pickup_point.pk if self.pickup_point is not None else None,
+        )
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         recipient_name, recipient_phone = self.pickup_session.pickup_recipient()

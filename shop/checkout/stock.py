@@ -4,15 +4,31 @@ Oscar checks availability when a product is added to the basket; stock can run o
 between then and "place order".  ``basket_stock_ensure(lock=True)`` runs inside the
 place-order transaction and locks the stock records (in primary-key order, the order
 Oscar allocates in) so two placements for the last units cannot both pass.
-Reservations at add-to-basket time belong to a later issue."""
+
+Units available to a basket are ``num_in_stock - num_allocated`` minus the units
+*other* baskets hold in unexpired reservations (``shop.inventory``); the basket's
+own reservation never counts against it.  ``basket_reservation_consume`` deletes the
+basket's reservations once its order has allocated the units, in the same
+transaction.  The database itself refuses ``num_allocated > num_in_stock``
+(``shop/inventory/migrations/0002``); ``stock_placement_atomic`` turns that refusal,
+should it ever fire, into the same sold-out message instead of an error page."""
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
+from shop.inventory.models import StockReservation
+from shop.inventory.selectors import units_reserved_by_others
+
 StockRecord = get_model("partner", "StockRecord")
 UnableToPlaceOrder = get_class("order.exceptions", "UnableToPlaceOrder")
+
+# The name of the database constraint (PostgreSQL CHECK, SQLite triggers) that keeps
+# num_allocated <= num_in_stock on partner_stockrecord; it appears in the error text.
+STOCK_CONSTRAINT = "stockrecord_allocated_lte_in_stock"
 
 
 @dataclass(frozen=True)
@@ -38,22 +54,38 @@ class BasketStockUnavailable(UnableToPlaceOrder):
         super().__init__(" ".join(shortfall.message for shortfall in shortfalls))
 
 
-def basket_stock_shortfalls(*, basket, lock=False):
+def _stock_tracked_lines(basket):
+    return [line for line in basket.all_lines() if line.product.get_product_class().track_stock]
+
+
+def basket_stock_requested(*, basket):
+    """{stockrecord_id: units} the basket's stock-tracked lines ask for."""
     requested = defaultdict(int)
+    for line in _stock_tracked_lines(basket):
+        if line.stockrecord_id is not None:
+            requested[line.stockrecord_id] += line.quantity
+    return dict(requested)
+
+
+def basket_stock_shortfalls(*, basket, lock=False):
+    """The basket's lines that stock cannot cover.  With ``lock=True`` (inside a
+    transaction) the stock records stay locked, in pk order, until it ends."""
     titles = {}
-    for line in basket.all_lines():
-        if not line.product.get_product_class().track_stock:
-            continue
+    for line in _stock_tracked_lines(basket):
         if line.stockrecord_id is None:
             return [StockShortfall(title=line.product.get_title(), requested=line.quantity, available=0)]
-        requested[line.stockrecord_id] += line.quantity
         titles.setdefault(line.stockrecord_id, line.product.get_title())
+    requested = basket_stock_requested(basket=basket)
     if not requested:
         return []
     records = StockRecord.objects.filter(pk__in=requested).order_by("pk")
     if lock:
         records = records.select_for_update()
+    # Read the (locked) records first: reservations are read after the lock is held.
     available = {record.pk: record.net_stock_level for record in records}
+    reserved = units_reserved_by_others(basket=basket, stockrecord_ids=available)
+    for pk in available:
+        available[pk] -= reserved.get(pk, 0)
     return [
         StockShortfall(title=titles[pk], requested=quantity, available=max(available.get(pk, 0), 0))
         for pk, quantity in requested.items()
@@ -65,3 +97,31 @@ def basket_stock_ensure(*, basket, lock=False):
     shortfalls = basket_stock_shortfalls(basket=basket, lock=lock)
     if shortfalls:
         raise BasketStockUnavailable(shortfalls)
+
+
+def basket_reservation_consume(*, basket):
+    """The basket's order has allocated its units: its reservations hold nothing more.
+    Call inside the place-order transaction, right after the allocation."""
+    StockReservation.objects.filter(basket_id=basket.pk).delete()
+
+
+def is_stock_constraint_violation(error):
+    return STOCK_CONSTRAINT in str(error)
+
+
+@contextmanager
+def stock_placement_atomic(*, basket):
+    """``transaction.atomic()`` for placing the basket's order.  If the database
+    refuses an allocation beyond the stock (which the locked re-check should make
+    impossible), the transaction is rolled back and the customer gets the sold-out
+    message for what is short now, never an error page."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        if not is_stock_constraint_violation(error):
+            raise
+        shortfalls = basket_stock_shortfalls(basket=basket)
+        if shortfalls:
+            raise BasketStockUnavailable(shortfalls) from error
+        raise UnableToPlaceOrder(_("商品库存刚刚发生变化，请返回购物车确认后再结算。")) from error

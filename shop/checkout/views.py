@@ -11,7 +11,6 @@ Each subclasses Oscar's view (loaded with get_class) behind ``PickupCheckoutMixi
   checkout:thank-you         ThankYouView: order number, pickup point, what to bring
 """
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -24,9 +23,12 @@ from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, o
 from shop.fulfilment.statuses import initial_order_status
 
 from .forms import GatewayForm, PickupPointForm
-from .payment_methods import PAY_AT_PICKUP, pay_at_pickup_source_build
+from shop.payments.services import PaymentError, payment_start
+from shop.payments.views import payment_remember
+
+from .payment_methods import PAY_AT_PICKUP, is_online, pay_at_pickup_source_build
 from .session import PickupCheckoutMixin
-from .stock import basket_stock_ensure
+from .stock import BasketStockUnavailable, basket_reservation_consume, basket_stock_ensure, stock_placement_atomic
 
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
 OscarIndexView = get_class("checkout.views", "IndexView")
@@ -148,6 +150,28 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
             return redirect("checkout:payment-method")
         return super().get(request, *args, **kwargs)
 
+    def submit(self, user, basket, shipping_address, shipping_method, shipping_charge, billing_address,
+               order_total, payment_kwargs=None, order_kwargs=None, surcharges=None):
+        """An online method starts a payment (stock reserved, basket frozen) and
+        sends the customer to pay; the order is placed when the payment succeeds."""
+        method = self.selected_payment_method()
+        if not is_online(method):
+            return super().submit(
+                user=user, basket=basket, shipping_address=shipping_address, shipping_method=shipping_method,
+                shipping_charge=shipping_charge, billing_address=billing_address, order_total=order_total,
+                payment_kwargs=payment_kwargs, order_kwargs=order_kwargs, surcharges=surcharges,
+            )
+        try:
+            payment = payment_start(
+                basket=basket, user=user, guest_email=self.checkout_session.get_guest_email(), method=method.code,
+                delivery=self.delivery_choice(), amount=order_total.incl_tax,
+                order_number=self.generate_order_number(basket),
+            )
+        except (BasketStockUnavailable, PaymentError) as exc:
+            return self.render_preview(self.request, error=str(exc))
+        payment_remember(self.request, payment)
+        return redirect("payments:pay", reference=payment.reference)
+
     def render_payment_details(self, request, **kwargs):
         # Oscar re-renders its payment-details page when payment fails; ours has
         # no details to re-enter, so go back to the payment choice with the reason.
@@ -179,7 +203,7 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
             raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
         recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
         try:
-            with transaction.atomic():
+            with stock_placement_atomic(basket=basket):
                 basket_stock_ensure(basket=basket, lock=True)
                 order = super().place_order(
                     order_number=order_number,
@@ -193,6 +217,7 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
                     surcharges=surcharges,
                     **kwargs,
                 )
+                basket_reservation_consume(basket=basket)
                 order_pickup_create(
                     order=order,
                     service_point=service_point,

@@ -7,6 +7,8 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F401,F403
 
+from shop.fulfilment.statuses import ORDER_STATUS_PIPELINE
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -104,6 +106,8 @@ INSTALLED_APPS = [
     "shop.brands",
     "shop.storefront.apps.StorefrontConfig",
     "shop.fulfilment",
+    "shop.inventory",
+    "shop.payments.apps.PaymentsConfig",
     "shop.harvest.apps.HarvestConfig",
     "shop.attribution.apps.AttributionConfig",
     "shop.traceability.apps.TraceabilityConfig",
@@ -218,6 +222,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@xiangpin.example")
 # any catalogue or page change makes cached pages stale at once anyway.
 PAGE_CACHE_SECONDS = int(env("PAGE_CACHE_SECONDS", "600"))
 
+# Minutes a basket's stock reservation (shop.inventory) holds units for its checkout.
+XIANGPIN_RESERVATION_MINUTES = int(env("XIANGPIN_RESERVATION_MINUTES", "15"))
+# Uncollected pickup orders: a reminder after this many days at the point, then return and refund.
+XIANGPIN_PICKUP_REMINDER_DAYS = int(env("XIANGPIN_PICKUP_REMINDER_DAYS", "3"))
+XIANGPIN_PICKUP_RETURN_DAYS = int(env("XIANGPIN_PICKUP_RETURN_DAYS", "7"))
+
 # Oscar
 OSCAR_SHOP_NAME = _("乡品通")
 OSCAR_SHOP_TAGLINE = _("广东扶贫农产品")
@@ -226,7 +236,16 @@ OSCAR_DEFAULT_CURRENCY = "CNY"
 OSCAR_CURRENCY_FORMAT = {"CNY": {"format": "¥#,##0.00"}}
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 OSCAR_ALLOW_ANON_CHECKOUT = True
-OSCAR_ORDER_STATUS_PIPELINE = {"待发货": ("已取消",), "已取消": ()}  # shop.fulfilment.statuses
+OSCAR_ORDER_STATUS_PIPELINE = ORDER_STATUS_PIPELINE  # shop.fulfilment.statuses
+
+# Stripe (card, Alipay, WeChat Pay). Without keys no online method is offered.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "")  # e.g. http://127.0.0.1:8420 for localstripe
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_METHODS = [code.strip() for code in env("STRIPE_METHODS", "card,alipay,wechat_pay").split(",") if code.strip()]
+STRIPE_WEBHOOK_TOLERANCE = 300  # seconds, both into the past and into the future
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "line1", "line4", "country")
 OSCAR_PRODUCTS_PER_PAGE = 20
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"

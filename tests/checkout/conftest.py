@@ -107,13 +107,13 @@ def choose_pickup_point(client, point, name="王小明", phone="138 1234 5678"):
     )
 
 
-def go_to_preview(client, point, **recipient):
-    """Pickup point → delivery method (auto-selected) → pay at pickup → preview."""
+def go_to_preview(client, point, method="pay-at-pickup", **recipient):
+    """Pickup point → delivery method (auto-selected) → payment method → preview."""
     response = choose_pickup_point(client, point, **recipient)
     assert response.status_code == 302 and response.url == reverse("checkout:shipping-method")
     response = client.get(reverse("checkout:shipping-method"))
     assert response.status_code == 302 and response.url == reverse("checkout:payment-method")
-    response = client.post(reverse("checkout:payment-method"), {"payment_method": "pay-at-pickup"})
+    response = client.post(reverse("checkout:payment-method"), {"payment_method": method})
     assert response.status_code == 302 and response.url == reverse("checkout:preview")
     response = client.get(reverse("checkout:preview"))
     assert response.status_code == 200

@@ -3,6 +3,7 @@ from .brands import BrandScreen, ProductOriginScreen
 from .harvest import HarvestBatchScreen, PointBatchScreen
 from .producers import HouseholdScreen, MarketSubjectScreen
 from .regions import CityScreen, CountyScreen, ServicePointScreen, TownshipScreen, VillageScreen
+from .refunds import OrderRefundScreen
 from .reports import AttributionReportScreen
 
 SCREENS = (
@@ -18,4 +19,5 @@ SCREENS = (
     HarvestBatchScreen(),
     PointBatchScreen(),
     AttributionReportScreen(),
+    OrderRefundScreen(),
 )

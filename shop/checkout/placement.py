@@ -1,0 +1,182 @@
+"""Placing an order: one transaction for stock, the Oscar order, its delivery
+record, the attribution ledger and the basket's reservation.
+
+``order_create`` is shared by the two paths:
+- pay at pickup: ``PaymentDetailsView.place_order`` (the request's checkout);
+- online payment: ``order_place_for_payment``, called with the payment row locked
+  once Stripe says the money is in (the return URL or the webhook, whichever
+  comes first), from the basket frozen when the payment started.
+"""
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from shop.attribution.services import order_attribute
+from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, order_pickup_create
+from shop.fulfilment.statuses import PAYMENT_HELD, initial_order_status
+
+from .delivery import DeliveryChoice, delivery_shipping_address, delivery_shipping_method
+from .stock import basket_reservation_consume, basket_stock_ensure, stock_placement_atomic
+
+logger = logging.getLogger(__name__)
+
+OrderCreator = get_class("order.utils", "OrderCreator")
+OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
+OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+Selector = get_class("partner.strategy", "Selector")
+UnableToPlaceOrder = get_class("order.exceptions", "UnableToPlaceOrder")
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+PaymentEvent = get_model("order", "PaymentEvent")
+PaymentEventType = get_model("order", "PaymentEventType")
+PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
+
+PAID_EVENT = "已支付"
+
+
+def _delivery_record(*, order, choice, service_point):
+    try:
+        from shop.fulfilment.services import order_delivery_record
+    except ImportError:  # until home delivery lands every order is a pickup
+        order_delivery_record = None
+    if order_delivery_record is not None:
+        return order_delivery_record(order=order, choice=choice)
+    return order_pickup_create(
+        order=order, service_point=service_point, recipient_name=choice.recipient_name,
+        recipient_phone=choice.recipient_phone,
+    )
+
+
+def order_create(*, basket, user, choice: DeliveryChoice, order_number, total, shipping_method, shipping_charge,
+                 shipping_address, status=None, surcharges=None, **order_kwargs):
+    """Place the order or raise UnableToPlaceOrder (a message for the customer);
+    nothing is written when it raises."""
+    service_point = choice.service_point() if choice.is_pickup else None
+    if choice.is_pickup and service_point is None:
+        raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
+    try:
+        with stock_placement_atomic(basket=basket):
+            basket_stock_ensure(basket=basket, lock=True)
+            if shipping_address is not None:
+                shipping_address.save()
+            order = OrderCreator().place_order(
+                basket=basket, total=total, shipping_method=shipping_method, shipping_charge=shipping_charge,
+                user=user if user is not None and user.is_authenticated else None,
+                shipping_address=shipping_address, order_number=order_number,
+                status=status or initial_order_status(), surcharges=surcharges, **order_kwargs,
+            )
+            _delivery_record(order=order, choice=choice, service_point=service_point)
+            order_attribute(order=order)
+            basket_reservation_consume(basket=basket)
+    except (PickupPointUnavailable, InvalidRecipient) as exc:
+        raise UnableToPlaceOrder(str(exc)) from exc
+    return order
+
+
+def _strategy_basket(payment):
+    basket = payment.basket
+    basket.strategy = Selector().strategy(user=payment.user)
+    return basket
+
+
+def _source_type(method):
+    from shop.payments.models import PaymentMethodCode
+
+    source_type, _created = SourceType.objects.get_or_create(
+        code=f"stripe-{method}".replace("_", "-"), defaults={"name": str(PaymentMethodCode(method).label)}
+    )
+    return source_type
+
+
+def _payment_record(*, order, payment):
+    amount = Decimal(payment.amount_received_fen) / 100
+    source = Source.objects.create(
+        order=order, source_type=_source_type(payment.method), currency=order.currency,
+        amount_allocated=order.total_incl_tax, reference=payment.intent_id or "",
+        label=str(payment.get_method_display()),
+    )
+    source.debit(amount=min(order.total_incl_tax, amount), reference=payment.intent_id or "")
+    event_type, _created = PaymentEventType.objects.get_or_create(name=PAID_EVENT)
+    event = PaymentEvent.objects.create(order=order, event_type=event_type, amount=source.amount_debited,
+                                        reference=payment.intent_id or "")
+    PaymentEventQuantity.objects.bulk_create(
+        [PaymentEventQuantity(event=event, line=line, quantity=line.quantity) for line in order.lines.all()]
+    )
+
+
+def payment_mismatch(*, payment, total):
+    """Why the money received does not match the order ("" when it does)."""
+    expected_fen = int(total.incl_tax * 100)
+    if payment.currency_received and payment.currency_received != "cny":
+        return _("币种不符：收到 %(got)s，应为 CNY") % {"got": payment.currency_received.upper()}
+    if payment.amount_received_fen != expected_fen or payment.amount_fen != expected_fen:
+        return _("金额不符：收到 ¥%(got)s，订单应付 ¥%(due)s") % {
+            "got": f"{payment.amount_received_fen / 100:.2f}", "due": f"{total.incl_tax:.2f}"
+        }
+    return ""
+
+
+def order_place_for_payment(*, payment):
+    """Place the order of a succeeded payment (the payment row is locked by the
+    caller). One PaymentIntent, one order. If the stock is gone (the reservation
+    expired and others bought it), the payment is refunded in full."""
+    from shop.payments import services as payment_services
+    from shop.payments.models import OnlinePayment
+
+    if payment.order_id is not None or payment.basket is None:
+        return payment.order
+    basket = _strategy_basket(payment)
+    choice = DeliveryChoice.from_json(payment.delivery)
+    service_point = choice.service_point()
+    shipping_method = delivery_shipping_method(choice=choice, basket=basket, user=payment.user,
+                                               service_point=service_point)
+    problem = ""
+    if shipping_method is None:
+        problem = _("配送方式已不可用")
+        shipping_charge = None
+    else:
+        shipping_charge = shipping_method.calculate(basket)
+    total = OrderTotalCalculator().calculate(basket, shipping_charge) if shipping_charge is not None else None
+    if total is not None:
+        problem = problem or payment_mismatch(payment=payment, total=total)
+    order_kwargs = {} if payment.user else {"guest_email": payment.guest_email}
+    try:
+        if shipping_method is None:
+            raise UnableToPlaceOrder(problem)
+        order = order_create(
+            basket=basket, user=payment.user, choice=choice, order_number=payment.order_number, total=total,
+            shipping_method=shipping_method, shipping_charge=shipping_charge,
+            shipping_address=delivery_shipping_address(choice=choice, service_point=service_point),
+            status=PAYMENT_HELD if problem else None, **order_kwargs,
+        )
+    except UnableToPlaceOrder as exc:
+        # Paid, but no order can be made: give the money back, whole.
+        message = str(exc) or _("库存不足")
+        OnlinePayment.objects.filter(pk=payment.pk).update(problem=_("无法下单（%(reason)s），已全额退款") % {"reason": message})
+        refund = payment_services.refund_record(
+            payment=payment, amount=Decimal(payment.amount_received_fen) / 100, reason=message
+        )
+        transaction.on_commit(lambda: payment_services.refund_send_quietly(refund=refund))
+        if payment.basket is not None and payment.basket.status == payment.basket.FROZEN:
+            payment.basket.thaw()
+        return None
+    _payment_record(order=order, payment=payment)
+    basket.submit()
+    OnlinePayment.objects.filter(pk=payment.pk).update(order=order, problem=problem)
+    payment.order = order
+    payment.problem = problem
+    transaction.on_commit(lambda: order_placed_email_send(order=order))
+    return order
+
+
+def order_placed_email_send(*, order):
+    """Oscar's order confirmation (ORDER_PLACED), for a signed-in user or a guest."""
+    try:
+        OrderDispatcher(logger=logger).send_order_placed_email_for_user(
+            order, {"order": order, "lines": order.lines.all(), "user": order.user}
+        )
+    except Exception:  # an e-mail failure never undoes a paid order
+        logger.exception("Order confirmation e-mail failed for %s", order.number)
