@@ -51,9 +51,10 @@ def _delivery_record(*, order, choice, service_point):
 
 
 def order_create(*, basket, user, choice: DeliveryChoice, order_number, total, shipping_method, shipping_charge,
-                 shipping_address, status=None, surcharges=None, **order_kwargs):
+                 shipping_address, status=None, surcharges=None, on_created=None, **order_kwargs):
     """Place the order or raise UnableToPlaceOrder (a message for the customer);
-    nothing is written when it raises."""
+    nothing is written when it raises. ``on_created(order)`` runs inside the
+    transaction (the pay-at-pickup view saves its payment source there)."""
     service_point = choice.service_point() if choice.is_pickup else None
     if choice.is_pickup and service_point is None:
         raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
@@ -69,6 +70,8 @@ def order_create(*, basket, user, choice: DeliveryChoice, order_number, total, s
                 status=status or initial_order_status(), surcharges=surcharges, **order_kwargs,
             )
             _delivery_record(order=order, choice=choice, service_point=service_point)
+            if on_created is not None:
+                on_created(order)
             order_attribute(order=order)
             basket_reservation_consume(basket=basket)
     except (PickupPointUnavailable, InvalidRecipient) as exc:

@@ -17,18 +17,17 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.core.loading import get_class
 
-from shop.attribution.services import order_attribute
 from shop.fulfilment.selectors import order_pickup_for_order, order_requires_cold_storage, pickup_point_options
-from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, order_pickup_create
 from shop.fulfilment.statuses import initial_order_status
 
-from .forms import GatewayForm, PickupPointForm
 from shop.payments.services import PaymentError, payment_start
 from shop.payments.views import payment_remember
 
+from .forms import GatewayForm, PickupPointForm
 from .payment_methods import PAY_AT_PICKUP, is_online, pay_at_pickup_source_build
+from .placement import order_create
 from .session import PickupCheckoutMixin
-from .stock import BasketStockUnavailable, basket_reservation_consume, basket_stock_ensure, stock_placement_atomic
+from .stock import BasketStockUnavailable
 
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
 OscarIndexView = get_class("checkout.views", "IndexView")
@@ -198,36 +197,17 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
 
     def place_order(self, order_number, user, basket, shipping_address, shipping_method, shipping_charge,
                     order_total, billing_address=None, surcharges=None, **kwargs):
-        service_point = self.pickup_point
-        if service_point is None:
-            raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
-        recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
-        try:
-            with stock_placement_atomic(basket=basket):
-                basket_stock_ensure(basket=basket, lock=True)
-                order = super().place_order(
-                    order_number=order_number,
-                    user=user,
-                    basket=basket,
-                    shipping_address=shipping_address,
-                    shipping_method=shipping_method,
-                    shipping_charge=shipping_charge,
-                    order_total=order_total,
-                    billing_address=billing_address,
-                    surcharges=surcharges,
-                    **kwargs,
-                )
-                basket_reservation_consume(basket=basket)
-                order_pickup_create(
-                    order=order,
-                    service_point=service_point,
-                    recipient_name=recipient_name,
-                    recipient_phone=recipient_phone,
-                )
-                order_attribute(order=order)
-        except (PickupPointUnavailable, InvalidRecipient) as exc:
-            raise UnableToPlaceOrder(str(exc)) from exc
-        return order
+        """One transaction for stock, order, delivery record, attribution and the
+        pay-at-pickup payment source (shop.checkout.placement.order_create)."""
+        choice = self.delivery_choice()
+        if choice is None:
+            raise UnableToPlaceOrder(_("请选择配送方式"))
+        status = kwargs.pop("status", None) or self.get_initial_order_status(basket)
+        return order_create(
+            basket=basket, user=user, choice=choice, order_number=order_number, total=order_total,
+            shipping_method=shipping_method, shipping_charge=shipping_charge, shipping_address=shipping_address,
+            status=status, surcharges=surcharges, on_created=self.save_payment_details, **kwargs,
+        )
 
 
 class ThankYouView(OscarThankYouView):

@@ -36,14 +36,17 @@ ROLE_PERMISSIONS = {
     + _codenames(["view", "add", "change"], {"producers": ["household", "membership"]})
     + _codenames(["view", "add", "change"], {"harvest": ["harvestbatch", "batchcontribution"]})
     + _codenames(["view", "add"], {"harvest": ["traceevent"]})
-    + _codenames(["view"], {"attribution": ["lineallocation", "ledgerentry"]}),
+    + _codenames(["view"], {"attribution": ["lineallocation", "ledgerentry"]})
+    + _codenames(["view", "add", "change"], {"fulfilment": ["deliverywave"]}),
     CAMPAIGN_MANAGER: [("partner", "dashboard_access")]
     + _codenames(["view"], {"brands": ["brand", "productorigin"], "regions": ["city", "county", "servicepoint"]})
     + _codenames(["view", "add", "change", "delete"], {"offer": ["conditionaloffer", "range"], "voucher": ["voucher"]}),
     PICKUP_STAFF: [("partner", "dashboard_access")]
     + _codenames(["view"], {"regions": ["servicepoint"], "harvest": ["harvestbatch"]})
-    + _codenames(["view", "add"], {"harvest": ["traceevent"]}),
-    PROGRAMME_OFFICER: [("partner", "dashboard_access")] + _codenames(["view"], _DOMAIN_MODELS),
+    + _codenames(["view", "add"], {"harvest": ["traceevent"]})
+    + _codenames(["view", "change"], {"fulfilment": ["orderpickup"]}),
+    PROGRAMME_OFFICER: [("partner", "dashboard_access")] + _codenames(["view"], _DOMAIN_MODELS)
+    + _codenames(["view"], {"fulfilment": ["deliverywave"]}),
 }
 
 

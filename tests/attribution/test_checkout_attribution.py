@@ -37,7 +37,7 @@ def test_checkout_attributes_the_order(client, plain_point):
 
 
 def test_a_placement_failing_after_attribution_leaves_nothing(client, plain_point, monkeypatch):
-    from shop.checkout import views as checkout_views
+    from shop.checkout import placement as checkout_placement
 
     pomelo = make_product(title="梅州金柚 5斤装", price=Decimal("39.90"), stock=0)
     subject = pomelo.origin.market_subject
@@ -45,14 +45,14 @@ def test_a_placement_failing_after_attribution_leaves_nothing(client, plain_poin
     add_to_basket(client, pomelo, 2)
     start_as_guest(client, "guest@example.com")
     go_to_preview(client, plain_point)
-    real = checkout_views.order_attribute
+    real = checkout_placement.order_attribute
 
     def attribute_then_fail(**kwargs):
         real(**kwargs)
         assert LedgerEntry.objects.count() == 1  # written inside the placement transaction
-        raise checkout_views.UnableToPlaceOrder("模拟：写入后失败")
+        raise checkout_placement.UnableToPlaceOrder("模拟：写入后失败")
 
-    monkeypatch.setattr(checkout_views, "order_attribute", attribute_then_fail)
+    monkeypatch.setattr(checkout_placement, "order_attribute", attribute_then_fail)
     response = place_order(client)
     assert response.status_code == 200
     assert (Order.objects.count(), LineAllocation.objects.count(), LedgerEntry.objects.count()) == (0, 0, 0)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from oscar.core.loading import get_model
 
-from shop.checkout import views as checkout_views
+from shop.checkout import placement as checkout_placement
 from tests.factories import make_product
 
 from .conftest import add_to_basket, go_to_preview, place_order, start_as_guest
@@ -28,13 +28,13 @@ def test_last_unit_is_sold_once(monkeypatch, cold_point):
 
     # Both requests get past every pre-condition before either takes the lock.
     both_past_preconditions = threading.Barrier(2, timeout=20)
-    real_ensure = checkout_views.basket_stock_ensure
+    real_ensure = checkout_placement.basket_stock_ensure
 
     def ensure_after_both_arrive(**kwargs):
         both_past_preconditions.wait()
         return real_ensure(**kwargs)
 
-    monkeypatch.setattr(checkout_views, "basket_stock_ensure", ensure_after_both_arrive)
+    monkeypatch.setattr(checkout_placement, "basket_stock_ensure", ensure_after_both_arrive)
     responses = [None, None]
 
     def place(index):

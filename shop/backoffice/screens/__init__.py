@@ -1,10 +1,12 @@
 """Every back-office screen, in menu order."""
 from .brands import BrandScreen, ProductOriginScreen
 from .harvest import HarvestBatchScreen, PointBatchScreen
+from .pickup import PickupScreen
 from .producers import HouseholdScreen, MarketSubjectScreen
 from .regions import CityScreen, CountyScreen, ServicePointScreen, TownshipScreen, VillageScreen
 from .refunds import OrderRefundScreen
 from .reports import AttributionReportScreen
+from .waves import DeliveryWaveScreen
 
 SCREENS = (
     CityScreen(),
@@ -20,4 +22,6 @@ SCREENS = (
     PointBatchScreen(),
     AttributionReportScreen(),
     OrderRefundScreen(),
+    DeliveryWaveScreen(),
+    PickupScreen(),
 )
