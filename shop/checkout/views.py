@@ -19,6 +19,7 @@ from oscar.core.loading import get_class
 
 from shop.fulfilment.selectors import order_pickup_for_order, order_requires_cold_storage, pickup_point_options
 from shop.fulfilment.statuses import initial_order_status
+from shop.fulfilment.tracking import order_tracking
 
 from shop.payments.services import PaymentError, payment_start
 from shop.payments.views import payment_remember
@@ -215,5 +216,6 @@ class ThankYouView(OscarThankYouView):
         ctx = super().get_context_data(*args, **kwargs)
         order = ctx["order"]
         ctx["order_pickup"] = order_pickup_for_order(order=order)
+        ctx["tracking"] = order_tracking(order=order)
         ctx["requires_cold_storage"] = order_requires_cold_storage(order=order)
         return ctx

@@ -19,3 +19,11 @@ def orders_with_pickups(orders):
 @register.simple_tag
 def order_pickup(order):
     return order_pickup_for_order(order=order)
+
+
+@register.simple_tag
+def order_tracking(order):
+    """Status steps, pickup code and QR (while waiting), tracking events, payment (shop.fulfilment.tracking)."""
+    from shop.fulfilment.tracking import order_tracking as tracking_for
+
+    return tracking_for(order=order)
