@@ -31,7 +31,8 @@ class _PickupView(ScreenViewMixin, generic.TemplateView):
         context = super().get_context_data(**kwargs)
         screen = self.screen
         context.update({
-            "nav": {action.replace("-", "_"): screen.url(action) for action in ("wave-list", "order-list", "hand-over")},
+            "nav": {action.replace("-", "_"): screen.url(action)
+                    for action in ("wave-list", "order-list", "hand-over")},
             "active": self.action.replace("-", "_"),
         })
         return context
@@ -113,6 +114,7 @@ class PickupOrderListView(_PickupView):
         context = super().get_context_data(**kwargs)
         points = self.screen.points(self.request.user)
         context.update({
+            "points": list(points),
             "orders": [{"order": row, "detail_url": self.screen.url("order-detail", number=row.number)}
                        for row in pickup_selectors.orders_waiting(points)],
         })
@@ -169,7 +171,7 @@ class HandOverView(_PickupView):
     def post(self, request, *args, **kwargs):
         form = HandOverForm(request.POST)
         if self.point is None or not form.is_valid():
-            return self.render_to_response(self.get_context_data(error=_("取货码无效")), status=400)
+            return self.render_to_response(self.get_context_data(error=_("请输入 6 位取货码")))
         data = form.cleaned_data
         code = pickup_selectors.code_normalise(data["code"])
         try:

@@ -1,12 +1,15 @@
-"""Checkout session state and view behaviour shared by the pickup checkout views.
+"""Checkout session state and view behaviour shared by the checkout views.
 
 ``PickupCheckoutMixin`` goes *before* Oscar's view class in each view's bases, so
 its overrides of Oscar's ``CheckoutSessionMixin`` hooks win:
-- the shipping address is built from the chosen pickup point (Oscar's order model
-  keeps a ShippingAddress; the recipient phone is kept only on OrderPickup);
-- the shipping method comes from ``shop.fulfilment.shipping.Repository`` filtered by
-  the point's kind (no fork of Oscar's shipping app);
-- pre-conditions re-check the point (cold storage for fresh products), the stock
+- the delivery is either a pickup point/locker or an address (送货上门 / 冷链到家);
+  the shipping address is built from the pickup point or from that address
+  (Oscar's order model keeps a ShippingAddress; the recipient phone is kept only
+  on OrderPickup / HomeDelivery);
+- the shipping method comes from ``shop.fulfilment.shipping.Repository`` given the
+  point (its kind) or the destination city (no fork of Oscar's shipping app);
+- pre-conditions re-check the delivery (cold storage or cold chain for fresh
+  products, a rate for the city, online payment for home delivery), the stock
   and the payment method on every step, including the final POST.
 """
 from django.urls import reverse
@@ -15,7 +18,8 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from shop.fulfilment.selectors import fresh_product_ids, pickup_point_unavailable_reason, pickup_points_active
-from shop.fulfilment.shipping import Repository
+from shop.fulfilment.shipping import HOME_METHODS_BY_CODE, Repository, home_method_unavailable_reason
+from shop.regions.models import City
 
 from .payment_methods import payment_method_by_code, payment_methods_available
 from .stock import basket_stock_shortfalls
@@ -28,7 +32,8 @@ ShippingAddress = get_model("order", "ShippingAddress")
 
 
 class PickupSessionData(CheckoutSessionData):
-    """Oscar's checkout session plus a "pickup" namespace (flushed with the rest)."""
+    """Oscar's checkout session plus a "pickup" namespace (flushed with the rest):
+    the delivery choice, either a pickup point or a home-delivery method and address."""
 
     def use_pickup_point(self, *, service_point_id, recipient_name, recipient_phone):
         self._flush_namespace("pickup")
@@ -45,6 +50,23 @@ class PickupSessionData(CheckoutSessionData):
     def is_pickup_point_set(self):
         return self.pickup_service_point_id() is not None
 
+    def use_home_delivery(self, *, method_code, address, recipient_name, recipient_phone):
+        """``address``: {"city_id", "district", "street"} (JSON-serialisable)."""
+        self._flush_namespace("pickup")
+        self._set("pickup", "home_method_code", method_code)
+        self._set("pickup", "address", dict(address))
+        self._set("pickup", "recipient_name", recipient_name)
+        self._set("pickup", "recipient_phone", recipient_phone)
+
+    def home_method_code(self):
+        return self._get("pickup", "home_method_code")
+
+    def home_address(self):
+        return dict(self._get("pickup", "address") or {})
+
+    def is_home_delivery_set(self):
+        return bool(self.home_method_code())
+
 
 def china():
     country, _created = Country.objects.get_or_create(
@@ -58,6 +80,34 @@ def china():
         },
     )
     return country
+
+
+def online_payment_unavailable_reason():
+    """Home delivery is paid online (pay at pickup needs a pickup point): why it
+    cannot be paid now, "" when it can."""
+    from shop.payments.gateway import online_methods_enabled
+
+    if online_methods_enabled():
+        return ""
+    return _("需在线支付，本站暂未开通在线支付，请选择自提点或提货柜")
+
+
+def home_method_checkout_reason(*, method_class, city, requires_cold_chain):
+    """Why the checkout cannot offer ``method_class`` (to ``city``, if chosen)."""
+    return home_method_unavailable_reason(
+        method_class=method_class, city=city, requires_cold_chain=requires_cold_chain
+    ) or online_payment_unavailable_reason()
+
+
+def shipping_address_for_home(*, city, address, recipient_name):
+    """An unsaved ShippingAddress at the customer's door (no phone: it lives on HomeDelivery)."""
+    return ShippingAddress(
+        first_name=recipient_name,
+        line1=address.get("street", ""),
+        line4=city.name,
+        state=address.get("district", ""),
+        country=china(),
+    )
 
 
 def shipping_address_for_pickup(*, service_point, recipient_name):
@@ -99,10 +149,20 @@ class PickupCheckoutMixin:
             return None
         return pickup_points_active().filter(pk=point_id).first()
 
+    @property
+    def is_home_delivery(self):
+        return self.pickup_session.is_home_delivery_set()
+
+    @cached_property
+    def delivery_city(self):
+        """The destination city of a home delivery (None for pickup)."""
+        city_id = self.pickup_session.home_address().get("city_id") if self.is_home_delivery else None
+        return City.objects.filter(pk=city_id).first() if city_id else None
+
     def pickup_point_problem(self):
         """A message when the session's point can't take this basket, else ""."""
         if not self.pickup_session.is_pickup_point_set():
-            return _("请选择自提点")
+            return _("请选择配送方式")
         if self.pickup_point is None:
             return _("您选择的自提点已停止服务，请重新选择")
         reason = pickup_point_unavailable_reason(
@@ -111,6 +171,23 @@ class PickupCheckoutMixin:
         if reason:
             return _("%(point)s：%(reason)s，请重新选择自提点") % {"point": self.pickup_point.name, "reason": reason}
         return ""
+
+    def home_delivery_problem(self):
+        """A message when the session's home delivery can't take this basket, else ""."""
+        method_class = HOME_METHODS_BY_CODE.get(self.pickup_session.home_method_code())
+        if method_class is None:
+            return _("请选择配送方式")
+        if self.delivery_city is None:
+            return _("您填写的收货城市已不可用，请重新填写收货地址")
+        reason = home_method_checkout_reason(
+            method_class=method_class, city=self.delivery_city, requires_cold_chain=self.requires_cold_storage
+        )
+        if reason:
+            return _("%(method)s：%(reason)s，请重新选择配送方式") % {"method": method_class.name, "reason": reason}
+        return ""
+
+    def delivery_problem(self):
+        return self.home_delivery_problem() if self.is_home_delivery else self.pickup_point_problem()
 
     # Oscar pre-conditions
 
@@ -121,7 +198,7 @@ class PickupCheckoutMixin:
         super().check_basket_is_valid(request)
 
     def check_a_valid_shipping_address_is_captured(self):
-        problem = self.pickup_point_problem()
+        problem = self.delivery_problem()
         if problem:
             raise FailedPreCondition(url=reverse("checkout:shipping-address"), message=problem)
 
@@ -136,12 +213,27 @@ class PickupCheckoutMixin:
     # Oscar submission hooks
 
     def get_shipping_address(self, basket):
-        if not basket.is_shipping_required() or self.pickup_point is None:
+        if not basket.is_shipping_required():
             return None
         recipient_name, _phone = self.pickup_session.pickup_recipient()
+        if self.is_home_delivery:
+            if self.delivery_city is None:
+                return None
+            return shipping_address_for_home(
+                city=self.delivery_city, address=self.pickup_session.home_address(), recipient_name=recipient_name
+            )
+        if self.pickup_point is None:
+            return None
         return shipping_address_for_pickup(service_point=self.pickup_point, recipient_name=recipient_name)
 
     def get_shipping_methods(self, basket):
+        if self.is_home_delivery:
+            if self.delivery_city is None:
+                return []
+            return Repository().get_shipping_methods(
+                basket=basket, user=self.request.user, shipping_addr=self.get_shipping_address(basket),
+                request=self.request, city=self.delivery_city, method_code=self.pickup_session.home_method_code(),
+            )
         return Repository().get_shipping_methods(
             basket=basket,
             user=self.request.user,
@@ -183,6 +275,11 @@ class PickupCheckoutMixin:
         if method is None:
             return None
         recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
+        if self.is_home_delivery:
+            return DeliveryChoice(
+                method_code=method.code, recipient_name=recipient_name, recipient_phone=recipient_phone,
+                address=self.pickup_session.home_address(),
+            )
         return DeliveryChoice(
             method_code=method.code,
             recipient_name=recipient_name,
@@ -194,7 +291,10 @@ class PickupCheckoutMixin:
         ctx = super().get_context_data(**kwargs)
         recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
         ctx.update(
-            pickup_point=self.pickup_point,
+            pickup_point=None if self.is_home_delivery else self.pickup_point,
+            is_home_delivery=self.is_home_delivery,
+            delivery_city=self.delivery_city,
+            home_address=self.pickup_session.home_address() if self.is_home_delivery else {},
             recipient_name=recipient_name,
             recipient_phone=recipient_phone,
             payment_method=self.selected_payment_method(),

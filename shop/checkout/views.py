@@ -4,9 +4,10 @@ Each subclasses Oscar's view (loaded with get_class) behind ``PickupCheckoutMixi
 ``apps.CheckoutConfig.ready()`` puts them on Oscar's checkout URLs:
 
   checkout:index             IndexView: Oscar's gateway (sign in, or continue as a guest with email)
-  checkout:shipping-address  PickupPointView: choose a pickup point/locker + recipient
-  checkout:shipping-method   ShippingMethodView: the delivery method for that point's kind
-  checkout:payment-method    PaymentMethodView: 到自提点付款 (pay at pickup)
+  checkout:shipping-address  PickupPointView: 配送方式与地址 — a pickup point/locker, or
+                             送货上门 / 冷链到家 to an address; and the recipient
+  checkout:shipping-method   ShippingMethodView: the one method that choice gives (auto-selected)
+  checkout:payment-method    PaymentMethodView: 到自提点付款 (pickup only) or online (Stripe keys)
   checkout:preview           PaymentDetailsView(preview=True): review, then place order
   checkout:thank-you         ThankYouView: order number, pickup point, what to bring
 """
@@ -17,14 +18,15 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.core.loading import get_class
 
-from shop.fulfilment.selectors import order_pickup_for_order, order_requires_cold_storage, pickup_point_options
+from shop.fulfilment.selectors import order_pickup_for_order, order_requires_cold_storage
 from shop.fulfilment.statuses import initial_order_status
 from shop.fulfilment.tracking import order_tracking
 
 from shop.payments.services import PaymentError, payment_start
 from shop.payments.views import payment_remember
 
-from .forms import GatewayForm, PickupPointForm
+from .delivery_options import basket_facts, home_options, pickup_options_priced
+from .forms import PICKUP, DeliveryForm, GatewayForm
 from .payment_methods import PAY_AT_PICKUP, is_online, pay_at_pickup_source_build
 from .placement import order_create
 from .session import PickupCheckoutMixin
@@ -48,10 +50,11 @@ class IndexView(PickupCheckoutMixin, OscarIndexView):
 
 
 class PickupPointView(PickupCheckoutMixin, CheckoutSessionMixin, generic.FormView):
-    """Step 1, in place of Oscar's shipping-address form."""
+    """Step 1 (配送方式与地址), in place of Oscar's shipping-address form: a pickup
+    point or locker, or home delivery / cold chain to an address."""
 
     template_name = "oscar/checkout/shipping_address.html"
-    form_class = PickupPointForm
+    form_class = DeliveryForm
     success_url = reverse_lazy("checkout:shipping-method")
     pre_conditions = [
         "check_basket_is_not_empty",
@@ -66,11 +69,17 @@ class PickupPointView(PickupCheckoutMixin, CheckoutSessionMixin, generic.FormVie
         return kwargs
 
     def get_initial(self):
-        recipient_name, recipient_phone = self.pickup_session.pickup_recipient()
+        session = self.pickup_session
+        recipient_name, recipient_phone = session.pickup_recipient()
         if not recipient_name and self.request.user.is_authenticated:
             recipient_name = self.request.user.get_full_name()
+        address = session.home_address()
         return {
-            "service_point": self.pickup_session.pickup_service_point_id(),
+            "delivery_method": session.home_method_code() or PICKUP,
+            "service_point": session.pickup_service_point_id(),
+            "city": address.get("city_id"),
+            "district": address.get("district", ""),
+            "street": address.get("street", ""),
             "recipient_name": recipient_name,
             "recipient_phone": recipient_phone,
         }
@@ -78,25 +87,42 @@ class PickupPointView(PickupCheckoutMixin, CheckoutSessionMixin, generic.FormVie
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         form = ctx["form"]
-        selected = form["service_point"].value()
-        ctx["pickup_cities"] = pickup_point_options(requires_cold_storage=self.requires_cold_storage)
-        ctx["selected_service_point_id"] = str(selected) if selected not in (None, "") else ""
+        facts = basket_facts(basket=self.request.basket)
+        selected_point = form["service_point"].value()
+        city_id = str(form["city"].value() or "")
+        city = form.fields["city"].queryset.filter(pk=city_id).first() if city_id.isdigit() else None
+        ctx["pickup_cities"] = pickup_options_priced(facts=facts, requires_cold_storage=self.requires_cold_storage)
+        ctx["selected_service_point_id"] = str(selected_point) if selected_point not in (None, "") else ""
+        ctx["home_options"] = home_options(facts=facts, requires_cold_storage=self.requires_cold_storage, city=city)
+        ctx["selected_delivery_method"] = form["delivery_method"].value() or PICKUP
+        ctx["selected_city"] = city
+        ctx["basket_weight_kg"] = facts.weight_kg
         return ctx
 
     def form_valid(self, form):
-        self.pickup_session.use_pickup_point(
-            service_point_id=form.cleaned_data["service_point"].pk,
-            recipient_name=form.cleaned_data["recipient_name"],
-            recipient_phone=form.cleaned_data["recipient_phone"],
-        )
-        # The delivery method depends on the point's kind: choose it again.
+        data = form.cleaned_data
+        if data["delivery_method"] == PICKUP:
+            self.pickup_session.use_pickup_point(
+                service_point_id=data["service_point"].pk,
+                recipient_name=data["recipient_name"],
+                recipient_phone=data["recipient_phone"],
+            )
+        else:
+            self.pickup_session.use_home_delivery(
+                method_code=data["delivery_method"],
+                address=form.home_address(),
+                recipient_name=data["recipient_name"],
+                recipient_phone=data["recipient_phone"],
+            )
+        # The delivery method depends on the choice: choose it again.
         self.checkout_session.use_shipping_method(None)
         return super().form_valid(form)
 
 
 class ShippingMethodView(PickupCheckoutMixin, OscarShippingMethodView):
-    """Step 2: the delivery method for the chosen point's kind; with one method
-    (always, today) it is selected automatically, as in Oscar."""
+    """Step 2: the delivery method the step-1 choice gives (the point's kind, or
+    the home method to the chosen city); with one method (always, today) it is
+    selected automatically, as in Oscar."""
 
     pre_conditions = OscarShippingMethodView.pre_conditions + ["check_pickup_point_is_captured"]
 
@@ -105,7 +131,7 @@ class ShippingMethodView(PickupCheckoutMixin, OscarShippingMethodView):
             return super().get(request, *args, **kwargs)
         self._methods = self.get_available_shipping_methods()
         if not self._methods:
-            messages.warning(request, _("该自提点暂不支持任何配送方式，请选择其他自提点"))
+            messages.warning(request, _("所选配送方式暂不可用，请重新选择"))
             return redirect("checkout:shipping-address")
         if len(self._methods) == 1:
             self.checkout_session.use_shipping_method(self._methods[0].code)

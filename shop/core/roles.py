@@ -40,7 +40,8 @@ ROLE_PERMISSIONS = {
     + _codenames(["view", "add", "change"], {"fulfilment": ["deliverywave"]}),
     CAMPAIGN_MANAGER: [("partner", "dashboard_access")]
     + _codenames(["view"], {"brands": ["brand", "productorigin"], "regions": ["city", "county", "servicepoint"]})
-    + _codenames(["view", "add", "change", "delete"], {"offer": ["conditionaloffer", "range"], "voucher": ["voucher"]}),
+    + _codenames(["view", "add", "change", "delete"], {"offer": ["conditionaloffer", "range"], "voucher": ["voucher"]})
+    + _codenames(["view", "add", "change", "delete"], {"fulfilment": ["deliveryrate"]}),
     PICKUP_STAFF: [("partner", "dashboard_access")]
     + _codenames(["view"], {"regions": ["servicepoint"], "harvest": ["harvestbatch"]})
     + _codenames(["view", "add"], {"harvest": ["traceevent"]})

@@ -99,9 +99,11 @@ def notice_context(order, kind) -> dict:
         "ready_at": ready_at,
         "collect_by": pickup_selectors.pickup_return_date(pickup=pickup),
         "qr_content_id": QR_CONTENT_ID,
-        "days_waiting": (timezone.localdate() - ready_at.date()).days if ready_at else 0,
+        "days_waiting": (timezone.localdate(pickup.reminder_sent_at or timezone.now()) - ready_at.date()).days
+        if ready_at else 0,
         "return_days": settings.XIANGPIN_PICKUP_RETURN_DAYS,
-        "order_url": _absolute(reverse("customer:order", kwargs={"order_number": order.number})) if order.user_id else "",
+        "order_url": (_absolute(reverse("customer:order", kwargs={"order_number": order.number}))
+                      if order.user_id else ""),
     }
     if kind == RETURNED:
         context["refund_amount"] = pickup_selectors.order_return_refund_amount(order=order)
@@ -109,6 +111,9 @@ def notice_context(order, kind) -> dict:
 
 
 def _email_send(order, kind, context, messages):
+    if order.user_id is None and not order.guest_email:
+        logger.warning("Order %s has no e-mail address: no pickup %s e-mail", order.number, kind)
+        return
     attachments = [_qr_attachment(context["code"])] if kind != RETURNED and context["code"] else None
     messages = dict(messages, sms="")  # the SMS goes to the recipient's phone, below
     OrderDispatcher(logger=logger).dispatch_order_messages(order, messages, EVENT_TYPES[kind][0],
@@ -120,7 +125,7 @@ def send_pickup_notice(order, kind) -> None:
     returned) by e-mail and SMS. Call it after the transaction has committed."""
     if kind not in EVENT_TYPES:
         raise ValueError(f"unknown pickup notice kind: {kind}")
-    order = Order.objects.select_related("pickup__service_point", "user").get(pk=order.pk)
+    order = Order.objects.select_related("pickup__service_point__county__city", "user").get(pk=order.pk)
     event_type = _event_type(kind)
     context = notice_context(order, kind)
     dispatcher = OrderDispatcher(logger=logger).dispatcher

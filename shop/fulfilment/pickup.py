@@ -123,10 +123,11 @@ def _order_shipments(order):
 # -- receiving a wave ------------------------------------------------------------------
 
 def _temperature_check(wave, temperature):
-    if not wave.cold_chain:
-        return None
+    """A cold-chain wave needs the arrival temperature; any wave may record one."""
     if temperature is None:
-        raise ValidationError({"temperature": _("冷链波次须填写到货温度")})
+        if wave.cold_chain:
+            raise ValidationError({"temperature": _("冷链波次须填写到货温度")})
+        return None
     low, high = TEMPERATURE_RANGE
     if not low <= temperature <= high:
         raise ValidationError({"temperature": _("温度须在 -40 至 60 ℃ 之间")})
@@ -173,7 +174,7 @@ def _code_assign(pickup, *, now):
     constraint backs the check against a concurrent assignment)."""
     for _attempt in range(CODE_ATTEMPTS):
         code = pickup_code_generate()
-        if selectors.open_pickup_for_code(service_point=pickup.service_point, code=code) is not None:
+        if selectors.code_is_open(service_point=pickup.service_point, code=code):
             continue
         try:
             with transaction.atomic():

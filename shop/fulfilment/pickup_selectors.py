@@ -102,7 +102,8 @@ def pay_at_pickup_source(*, order):
 
 def order_amount_taken(*, order) -> Decimal:
     """Money actually received for the order and not refunded (online or at the point)."""
-    totals = Source.objects.filter(order=order).aggregate(debited=Sum("amount_debited"), refunded=Sum("amount_refunded"))
+    totals = Source.objects.filter(order=order).aggregate(debited=Sum("amount_debited"),
+                                                          refunded=Sum("amount_refunded"))
     return (totals["debited"] or ZERO) - (totals["refunded"] or ZERO)
 
 
@@ -205,6 +206,13 @@ def open_pickup_for_code(*, service_point, code):
     return (OrderPickup.objects.filter(service_point=service_point, pickup_code=code, order__status=READY_FOR_PICKUP,
                                        collected_at__isnull=True, returned_at__isnull=True)
             .select_related("order", "service_point").first())
+
+
+def code_is_open(*, service_point, code) -> bool:
+    """Whether ``code`` already opens an order at ``service_point`` (the partial
+    unique constraint's condition)."""
+    return OrderPickup.objects.filter(service_point=service_point, pickup_code=code, collected_at__isnull=True,
+                                      returned_at__isnull=True).exists()
 
 
 def collected_pickup_for_code(*, service_point, code):

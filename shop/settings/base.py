@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "oscar.apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
     "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
-    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
+    "shop.backoffice.oscar_apps.OrdersDashboardConfig",  # Oscar's order dashboard, staff only (not a fork)
     "oscar.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
     "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
     "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
@@ -289,6 +289,17 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
             {"label": _("商品产地与认定"), "url_name": "backoffice:product-origin-list"},
             {"label": _("采收批次"), "url_name": "backoffice:harvest-batch-list"},
             {"label": _("自提点到货批次"), "url_name": "backoffice:harvest-point-batch-list"},
+        ],
+    },
+    {
+        "label": _("配送与自提"),
+        "icon": "fas fa-truck",
+        "children": [
+            {"label": _("配送波次"), "url_name": "backoffice:delivery-wave-list"},
+            {"label": _("取货交付"), "url_name": "backoffice:pickup-hand-over"},
+            {"label": _("待取货订单"), "url_name": "backoffice:pickup-order-list"},
+            {"label": _("到货波次"), "url_name": "backoffice:pickup-wave-list"},
+            {"label": _("运费标准"), "url_name": "backoffice:delivery-rate-list"},
         ],
     },
     {

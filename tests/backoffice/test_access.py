@@ -18,7 +18,8 @@ StockRecord = get_model("partner", "StockRecord")
 
 ROLES = ("anonymous", "consumer", "bare_staff", "pickup", "operations", "officer", "coop_a", "admin")
 
-WRITE_ACTIONS = ("create", "update", "delete", "find", "import", "refund")
+ISSUE_4_PREFIXES = ("delivery-", "pickup-", "order-refund")
+WRITE_ACTIONS = ("create", "update", "delete", "find", "import")
 
 
 def _screen_names(*names, actions=("list", "detail")):
@@ -92,17 +93,7 @@ def _urls(world):
     urls["harvest-point-batch-list"] = bo_url("harvest-point-batch-list")
     for name in REPORTS:
         urls[name] = bo_url(name)
-    urls["order-refund"] = bo_url("order-refund", number=_order_b(world).number)
     return urls
-
-
-def _order_b(world):
-    """An order of cooperative B's product (placed once per world)."""
-    if not hasattr(world, "order_b"):
-        from tests.factories import place_order
-
-        world.order_b = place_order(lines=[(world.product_b, 1)], user=world.users["consumer"])
-    return world.order_b
 
 
 # The hostile POST names cooperative B's subject: refused as an out-of-scope choice.
@@ -143,8 +134,10 @@ def _snapshot():
 
 def test_the_matrix_covers_every_backoffice_url(world):
     names = {pattern.name for pattern in apps.get_app_config("backoffice").get_urls()}
+    # Orders, waves, pickup and delivery rates have their own matrix (test_order_access.py).
+    names = {name for name in names if not name.startswith(ISSUE_4_PREFIXES)}
     assert names == set(_urls(world))
-    assert len(names) == 56
+    assert len(names) == 55
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -13,6 +13,7 @@ from shop.fulfilment.models import OrderPickup
 from tests.backoffice.support import build_world
 from tests.factories import make_batch, make_product, place_order
 
+Order = get_model("order", "Order")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
 
@@ -28,7 +29,7 @@ def pickup_order(*, lines, point, user=None, name="王小明", phone="1381234567
             code=PAY_AT_PICKUP_SOURCE_TYPE_CODE, defaults={"name": PAY_AT_PICKUP_SOURCE_TYPE_NAME})
         Source.objects.create(order=order, source_type=source_type, currency="CNY",
                               amount_allocated=order.total_incl_tax)
-    return order
+    return Order.objects.get(pk=order.pk)  # as stored (the number is text)
 
 
 @pytest.fixture

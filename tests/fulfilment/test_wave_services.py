@@ -35,7 +35,7 @@ def orders(world):
                               phone="13900001111", pay_at_pickup=False),
         "locker": pickup_order(lines=[(world.product_a, 1)], point=q, name="赵敏", phone="13700002222"),
         "held": pickup_order(lines=[(world.product_a, 1)], point=p, status="支付待核实"),
-        "no_pickup": place_order(lines=[(world.product_a, 1)]),
+        "no_pickup": Order.objects.get(pk=place_order(lines=[(world.product_a, 1)]).pk),
     }
 
 
@@ -235,10 +235,10 @@ def test_orders_that_cannot_be_shipped_are_refused_by_name(world, orders, tomorr
     with pytest.raises(ValidationError) as refused:
         waves.wave_create(partner=_partner_a(world), service_point=world.point_p, delivery_date=tomorrow, user=user,
                           orders=[orders["one"], held, no_pickup, orders["locker"], b_only])
-    assert refused.value.messages == [
+    assert refused.value.messages == [  # one message per refused order, in order of placement
+        f"订单 {orders['locker'].number} 不在「天河林和自提点」取货",
         f"订单 {held.number} 当前状态为「支付待核实」，不能装入波次",
         f"订单 {no_pickup.number} 不在「天河林和自提点」取货",
-        f"订单 {orders['locker'].number} 不在「天河林和自提点」取货",
         f"订单 {b_only.number} 没有本合作社待发货的商品",
     ]
     assert DeliveryWave.objects.count() == 0 and WaveOrder.objects.count() == 0

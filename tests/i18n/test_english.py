@@ -265,7 +265,7 @@ def test_basket_and_checkout_in_each_language(client, pomelo, language):
 
     if language == "en":
         assert "Basket" in basket and "Your cart total is now ¥39.90" in basket
-        assert "1. Pickup point 2. Delivery method 3. Payment method 4. Review order 5. Order placed" in gateway
+        assert "1. Delivery and address 2. Delivery charge 3. Payment method 4. Review order 5. Order placed" in gateway
         assert "Choose a pickup point" in pickup
         assert "Community pickup point Cold storage" in pickup
         assert "Recipient Recipient's name Recipient's mobile number" in pickup.replace("&#x27;", "'")
@@ -276,7 +276,7 @@ def test_basket_and_checkout_in_each_language(client, pomelo, language):
         assert "购物车总额现为 ¥39.90" in basket and "Your basket total" not in basket
         # ... while Oscar's own translations still apply (the catalogues merge).
         assert "购物车总计 ¥39.90" in basket and "进行结算" in basket
-        assert "1. 自提点 2. 配送方式 3. 付款方式 4. 确认订单 5. 下单成功" in gateway
+        assert "1. 配送方式与地址 2. 运费 3. 付款方式 4. 确认订单 5. 下单成功" in gateway
         assert "选择自提点" in pickup and "社区自提点 可冷藏" in pickup
         assert "收货人 收货人姓名 收货人手机号" in pickup
         assert "购物车中的 梅县金柚 5斤装 是鲜活产品" in pickup

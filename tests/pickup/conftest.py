@@ -42,6 +42,9 @@ def pickup_order(*, lines, point, user=None, pay_at_pickup=True, name=RECIPIENT_
     """An order collected at ``point``: paid at pickup (nothing debited yet), or
     else paid online (a card source debited in full)."""
     order = place_order(lines=lines, user=user)
+    if user is None:
+        order.guest_email = "guest@example.com"
+        order.save(update_fields=["guest_email"])
     OrderPickup.objects.create(order=order, service_point=point, recipient_name=name, recipient_phone=phone)
     if pay_at_pickup:
         source_type, _created = SourceType.objects.get_or_create(

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _arrivals(order):
-    return [(event.event_type.name, event.notes, sorted((q.line.title, q.quantity) for q in event.line_quantities.all()))
+    return [(event.event_type.name, event.notes,
+             sorted((q.line.title, q.quantity) for q in event.line_quantities.all()))
             for event in ShippingEvent.objects.filter(order=order).order_by("pk")]
 
 
@@ -199,3 +200,20 @@ def test_a_code_already_open_at_the_point_is_drawn_again(world, monkeypatch):
     pickup.wave_receive(wave=shipped_wave(partner=world.partner_a, point=world.point_p, orders=[second]),
                         user=world.users["pickup"])
     assert OrderPickup.objects.get(order=second).pickup_code == "004321"
+
+
+def test_the_unique_constraint_backs_a_code_drawn_concurrently(world, monkeypatch):
+    """If another transaction takes the code between the check and the write, the
+    partial unique constraint refuses the write and a new code is drawn."""
+    first = pickup_order(lines=[(world.product_a, 1)], point=world.point_p)
+    pickup.wave_receive(wave=shipped_wave(partner=world.partner_a, point=world.point_p, orders=[first]),
+                        user=world.users["pickup"])
+    taken = OrderPickup.objects.get(order=first).pickup_code
+    second = pickup_order(lines=[(world.product_a, 1)], point=world.point_p)
+    draws = iter([taken, "765432"])
+    monkeypatch.setattr(pickup, "pickup_code_generate", lambda: next(draws))
+    monkeypatch.setattr(pickup.selectors, "code_is_open", lambda **kwargs: False)  # the check misses it
+    pickup.wave_receive(wave=shipped_wave(partner=world.partner_a, point=world.point_p, orders=[second]),
+                        user=world.users["pickup"])
+    assert OrderPickup.objects.get(order=second).pickup_code == "765432"
+    assert OrderPickup.objects.get(order=first).pickup_code == taken

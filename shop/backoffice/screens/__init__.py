@@ -1,5 +1,6 @@
 """Every back-office screen, in menu order."""
 from .brands import BrandScreen, ProductOriginScreen
+from .delivery_rates import DeliveryRateScreen
 from .harvest import HarvestBatchScreen, PointBatchScreen
 from .pickup import PickupScreen
 from .producers import HouseholdScreen, MarketSubjectScreen
@@ -24,4 +25,5 @@ SCREENS = (
     OrderRefundScreen(),
     DeliveryWaveScreen(),
     PickupScreen(),
+    DeliveryRateScreen(),
 )
