@@ -38,12 +38,12 @@ from . import pickup_selectors as selectors
 from .models import DeliveryWave, OrderPickup
 from .statuses import COLLECTED, IN_TRANSIT, READY_FOR_PICKUP, RETURNED
 from .wave_selectors import batch_units, line_shipments, wave_shipments
+from .waves import shipping_event_type, shipping_events_record
 
 logger = logging.getLogger(__name__)
 
 Order = get_model("order", "Order")
 Line = get_model("order", "Line")
-ShippingEventType = get_model("order", "ShippingEventType")
 PaymentEventType = get_model("order", "PaymentEventType")
 Source = get_model("payment", "Source")
 EventHandler = get_class("order.processing", "EventHandler")
@@ -83,25 +83,6 @@ def max_code_failures() -> int:
 
 
 # -- records ------------------------------------------------------------------------
-
-def shipping_event_type(event):
-    code, name = event
-    event_type, _created = ShippingEventType.objects.get_or_create(code=code, defaults={"name": name})
-    return event_type
-
-
-def _shipping_events_record(*, event, shipments, user, reference):
-    """One Oscar shipping event per order, on the units of its lines in ``shipments``."""
-    event_type = shipping_event_type(event)
-    handler = EventHandler(user)
-    by_order = {}
-    for shipment in shipments:
-        if shipment.quantity > 0:
-            by_order.setdefault(shipment.line.order_id, (shipment.line.order, []))[1].append(shipment)
-    for order, items in by_order.values():
-        handler.handle_shipping_event(order, event_type, [item.line for item in items],
-                                      [item.quantity for item in items], reference=reference)
-
 
 def _trace_events_record(*, shipments, service_point, step, disposition, user, message, values, temperature=None):
     """One event per batch the units come from, at ``service_point``; ``message``
@@ -150,7 +131,7 @@ def wave_receive(*, wave, user, temperature=None) -> DeliveryWave:
     point = wave.service_point
     orders = list(Order.objects.select_for_update().filter(wave_orders__wave=wave).order_by("pk"))
     shipments = [shipment for shipment in wave_shipments(wave=wave) if shipment.quantity > 0]
-    _shipping_events_record(event=ARRIVED_EVENT, shipments=shipments, user=user, reference=wave.code)
+    shipping_events_record(event=ARRIVED_EVENT, shipments=shipments, user=user, reference=wave.code)
     _trace_events_record(shipments=shipments, service_point=point, step=TraceEvent.BusinessStep.RECEIVING,
                          disposition=TraceEvent.Disposition.SELLABLE, user=user, temperature=temperature,
                          message=_("配送波次 %(code)s 到达%(point)s：%(units)d 件"),
@@ -295,7 +276,7 @@ def order_hand_over(*, service_point, code, user, payment_collected=False, amoun
         pickup.collected_at = timezone.now()
         pickup.collected_by = user
         pickup.save(update_fields=["collected_at", "collected_by"])
-        _shipping_events_record(event=COLLECTED_EVENT, shipments=shipments, user=user, reference=service_point.name)
+        shipping_events_record(event=COLLECTED_EVENT, shipments=shipments, user=user, reference=service_point.name)
         _trace_events_record(shipments=shipments, service_point=service_point,
                              step=TraceEvent.BusinessStep.RETAIL_SELLING, disposition=TraceEvent.Disposition.COMPLETED,
                              user=user, message=_("订单 %(number)s 在%(point)s交付顾客：%(units)d 件"),
@@ -341,7 +322,7 @@ def _return_claim(*, pickup, now) -> str | None:
         pickup.returned_at = now
         pickup.save(update_fields=["returned_at"])
         order.set_status(RETURNED)
-        _shipping_events_record(event=RETURNED_EVENT, shipments=shipments, user=None, reference=RETURN_REASON)
+        shipping_events_record(event=RETURNED_EVENT, shipments=shipments, user=None, reference=RETURN_REASON)
         if selectors.order_amount_taken(order=order) <= 0:
             order_cancel_attribution(order=order)
         notify.send_pickup_notice_on_commit(order, notify.RETURNED)

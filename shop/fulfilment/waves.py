@@ -107,7 +107,7 @@ def _wave_insert(*, partner, service_point, delivery_date, cold_chain, user):
     raise ValidationError(_("波次号生成失败，请重试"))
 
 
-def _shipping_events_record(*, event, shipments, user, reference):
+def shipping_events_record(*, event, shipments, user, reference):
     """One Oscar shipping event per order, on the shipped units of its lines."""
     event_type = shipping_event_type(event)
     handler = EventHandler(user)
@@ -151,7 +151,7 @@ def wave_create(*, partner, service_point, delivery_date, user, orders=None) -> 
             WaveOrder.objects.bulk_create([WaveOrder(wave=wave, order=order, partner=partner) for order in locked])
     except IntegrityError:
         raise ValidationError(_("所选订单已装入其他波次，请刷新后重试")) from None
-    _shipping_events_record(event=PACKED_EVENT, shipments=shipments, user=user, reference=wave.code)
+    shipping_events_record(event=PACKED_EVENT, shipments=shipments, user=user, reference=wave.code)
     _trace_events_record(wave=wave, shipments=shipments, step=TraceEvent.BusinessStep.PACKING,
                          disposition=TraceEvent.Disposition.IN_PROGRESS, user=user,
                          message=_("配送波次 %(code)s 分拣包装，发往%(point)s：%(units)d 件"))
@@ -182,7 +182,7 @@ def wave_ship(*, wave, user, temperature=None) -> DeliveryWave:
     for order in orders:
         if order.status == AWAITING_SHIPMENT:
             order.set_status(IN_TRANSIT)
-    _shipping_events_record(event=SHIPPED_EVENT, shipments=shipments, user=user, reference=wave.code)
+    shipping_events_record(event=SHIPPED_EVENT, shipments=shipments, user=user, reference=wave.code)
     _trace_events_record(wave=wave, shipments=shipments, step=TraceEvent.BusinessStep.SHIPPING,
                          disposition=TraceEvent.Disposition.IN_TRANSIT, user=user, temperature=temperature,
                          message=_("配送波次 %(code)s 发往%(point)s：%(units)d 件"))
