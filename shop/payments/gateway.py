@@ -5,6 +5,7 @@ method is offered. ``STRIPE_API_BASE`` points the client at a local emulator
 (localstripe in the tests). Every create call carries an idempotency key that the
 caller stored in the database before calling.
 """
+import json
 from functools import lru_cache
 
 import stripe
@@ -18,6 +19,13 @@ WALLET_METHODS = frozenset({PaymentMethodCode.ALIPAY, PaymentMethodCode.WECHAT_P
 
 class ManualCaptureRefused(ValueError):
     pass
+
+
+def answer_lost(exc):
+    """True when a Stripe call may or may not have happened (no answer came back:
+    a timeout, a dropped connection). Then the same call is made again with the
+    same idempotency key and parameters. Any other error is Stripe's answer."""
+    return isinstance(exc, (stripe.APIConnectionError, stripe.IdempotencyError))
 
 
 def stripe_configured():
@@ -50,7 +58,10 @@ def intent_params(*, payment, return_url, payment_method=None, capture_method="a
         "amount": payment.amount_fen,
         "currency": payment.currency.lower(),
         "payment_method_types": [method],
-        "metadata": {"order_number": payment.order_number, "payment_reference": str(payment.reference)},
+        # payment_attempt: events of an attempt that is over (a declined card) are
+        # told apart from the current one's (shop.payments.webhooks).
+        "metadata": {"order_number": payment.order_number, "payment_reference": str(payment.reference),
+                     "payment_attempt": payment.idempotency_key},
         "confirm": True,
         "return_url": return_url,
     }
@@ -65,7 +76,18 @@ def intent_params(*, payment, return_url, payment_method=None, capture_method="a
     return params
 
 
+def _manual_capture_refuse(params):
+    methods = set(params.get("payment_method_types") or [])
+    options = params.get("payment_method_options") or {}
+    for method in methods & WALLET_METHODS:
+        if params.get("capture_method") == "manual" or (options.get(method) or {}).get("capture_method") == "manual":
+            raise ManualCaptureRefused(f"{method} cannot be captured later")
+
+
 def intent_create(*, params, idempotency_key):
+    _manual_capture_refuse(params)
+    if not idempotency_key:
+        raise ValueError("a PaymentIntent is never created without a stored idempotency key")
     return client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
 
 
@@ -77,14 +99,22 @@ def intent_cancel(intent_id):
     return client().v1.payment_intents.cancel(intent_id)
 
 
-def refund_create(*, intent_id, amount_fen, idempotency_key):
-    return client().v1.refunds.create(
-        params={"payment_intent": intent_id, "amount": amount_fen}, options={"idempotency_key": idempotency_key}
-    )
+def refund_create(*, intent_id, amount_fen, idempotency_key, metadata=None):
+    if not idempotency_key:
+        raise ValueError("a refund is never created without a stored idempotency key")
+    params = {"payment_intent": intent_id, "amount": amount_fen}
+    if metadata:
+        params["metadata"] = metadata
+    return client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+
+
+def webhook_tolerance():
+    """Seconds an event may be old (or ahead); never 0, which would turn Stripe's check off."""
+    return int(settings.STRIPE_WEBHOOK_TOLERANCE or 0) or stripe.Webhook.DEFAULT_TOLERANCE
 
 
 def webhook_event(*, payload, signature):
-    """Verify and parse a webhook body; raises ValueError or SignatureVerificationError."""
-    return stripe.Webhook.construct_event(
-        payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE
-    )
+    """Verify a webhook body (raw bytes) and parse it into a dict; raises
+    SignatureVerificationError, or ValueError when the body is not JSON."""
+    stripe.WebhookSignature.verify_header(payload, signature, settings.STRIPE_WEBHOOK_SECRET, webhook_tolerance())
+    return json.loads(payload)

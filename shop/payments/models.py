@@ -52,7 +52,12 @@ class OnlinePayment(models.Model):
     amount = models.DecimalField(_("金额"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     delivery = models.JSONField(_("配送选择"))
+    # The key of the current attempt at creating the PaymentIntent, stored before
+    # the call. An attempt Stripe answered "no" to (a declined card) is closed and
+    # the next one gets a new key; an attempt with no answer (timeout) is asked
+    # again with the same key and the same parameters (``attempt_card``).
     idempotency_key = models.CharField(max_length=64, unique=True)
+    attempt_card = models.CharField(max_length=64, blank=True)
     intent_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     client_secret = models.CharField(max_length=128, blank=True)
     status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.CREATED)
@@ -111,6 +116,12 @@ class OnlineRefund(models.Model):
     reason = models.CharField(_("原因"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The order's refund (units claimed, Oscar "退款" event) this money goes with,
+    # and when the order was brought in line with it (ledger reversed): until then
+    # a retry sends the same key instead of refunding again.
+    payment_event = models.ForeignKey("order.PaymentEvent", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+    applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created"]

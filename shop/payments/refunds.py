@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
@@ -17,7 +18,7 @@ from shop.attribution.services import line_refund
 from shop.fulfilment.statuses import AWAITING_SHIPMENT, CANCELLED, PAYMENT_HELD
 
 from . import services
-from .models import OnlinePayment
+from .models import OnlinePayment, OnlineRefund
 
 Order = get_model("order", "Order")
 Line = get_model("order", "Line")
@@ -38,6 +39,19 @@ class RefundResult:
     amount: Decimal
     quantities: dict
     event: object
+    # True when this call finished an earlier refund left unconfirmed (its units
+    # and amount, its idempotency key) instead of starting a new one.
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class _Claim:
+    order: object
+    event: object
+    amount: Decimal
+    quantities: dict
+    refund: object  # OnlineRefund to send, or None
+    resumed: bool = False
 
 
 def refunded_quantities(*, order):
@@ -63,11 +77,66 @@ def _unit_amount(line, quantity):
     return (line.line_price_incl_tax * quantity / line.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _fen(amount):
+    return int((amount * 100).to_integral_value())
+
+
 def order_refund(*, order, line_quantities=None, reason, user=None, gateway_refund=True, include_shipping=None):
     """Refund ``line_quantities`` ({line id: units}); None refunds everything left,
-    shipping included. Raises RefundRefused with a message for staff."""
+    shipping included. Raises RefundRefused with a message for staff, or
+    services.PaymentError when Stripe's answer is lost (then the refund stays
+    claimed and the next call sends it again with the same key).
+
+    Three steps: claim the units and the amount under the payment and order locks
+    (and, for Stripe, write the refund row with its key) and commit; call Stripe;
+    then reverse the ledger and settle the order. An earlier refund of the order
+    that never got past the call is finished first, whatever is asked now."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        claim = _refund_claim(order=order, line_quantities=line_quantities, reason=reason, user=user,
+                              gateway_refund=gateway_refund, include_shipping=include_shipping)
+        if claim.refund is None:  # nothing to send: one transaction
+            _refund_apply(claim)
+            return RefundResult(amount=claim.amount, quantities=claim.quantities, event=claim.event)
+    # Committed: the refund row and its key exist before Stripe is called.
+    if not claim.refund.refund_id:
+        try:
+            services.refund_send(refund=claim.refund)
+        except services.StripeRefused:
+            _refund_unclaim(claim)
+            raise
+    _refund_apply(claim)
+    return RefundResult(amount=claim.amount, quantities=claim.quantities, event=claim.event, resumed=claim.resumed)
+
+
+def _payment_and_order_locked(order):
+    # The payment first, then the order: the order webhooks take them in (they
+    # lock the payment, then place or refund its order), so the two never deadlock.
+    payment = OnlinePayment.objects.select_for_update().filter(order_id=order.pk).first()
+    return payment, Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _unfinished_refund(payment):
+    if payment is None:
+        return None
+    return (
+        OnlineRefund.objects.select_for_update()
+        .filter(payment=payment, applied_at__isnull=True, payment_event__isnull=False)
+        .exclude(status=OnlineRefund.Status.FAILED)
+        .select_related("payment_event")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _refund_claim(*, order, line_quantities, reason, user, gateway_refund, include_shipping):
+    with transaction.atomic():
+        payment, order = _payment_and_order_locked(order)
+        unfinished = _unfinished_refund(payment) if gateway_refund else None
+        if unfinished is not None:
+            event = unfinished.payment_event
+            quantities = dict(PaymentEventQuantity.objects.filter(event=event).values_list("line_id", "quantity"))
+            return _Claim(order=order, event=event, amount=event.amount, quantities=quantities, refund=unfinished,
+                          resumed=True)
         left = refundable_quantities(order=order)
         if line_quantities is None:
             line_quantities = {pk: quantity for pk, quantity in left.items() if quantity > 0}
@@ -81,45 +150,62 @@ def order_refund(*, order, line_quantities=None, reason, user=None, gateway_refu
             if quantity > left[pk]:
                 raise RefundRefused(_("退款数量超过可退数量（剩余 %(left)d 件）") % {"left": left[pk]})
         lines = {line.pk: line for line in Line.objects.filter(order=order, pk__in=line_quantities)}
-        amounts = {pk: _unit_amount(lines[pk], quantity) for pk, quantity in line_quantities.items()}
-        amount = sum(amounts.values(), Decimal("0.00"))
+        amount = sum((_unit_amount(lines[pk], quantity) for pk, quantity in line_quantities.items()), Decimal("0.00"))
         everything_left = all(line_quantities.get(pk, 0) == quantity for pk, quantity in left.items())
         if include_shipping or (include_shipping is None and everything_left):
             amount += order.shipping_incl_tax
         # Never more than was charged and not yet refunded.
         amount = min(amount, order.total_incl_tax - refunded_amount(order=order))
-        payment = OnlinePayment.objects.select_for_update().filter(order=order).first()
         # The refunded quantities are claimed now, under the order lock, so two
         # refunds at once cannot both take the same units.
         event = _refund_event_write(order=order, amount=amount, quantities=line_quantities, lines=lines, reason=reason)
         refund = None
-        if payment is not None and payment.is_paid and gateway_refund:
-            refund = services.refund_record(payment=payment, amount=amount, reason=reason, user=user)
-    # The refund row (and its idempotency key) is committed before Stripe is called.
-    if refund is not None:
-        try:
-            services.refund_send(refund=refund)
-        except services.PaymentError:
-            PaymentEvent.objects.filter(pk=event.pk).delete()
-            raise
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        for pk, quantity in line_quantities.items():
-            line_refund(line=lines[pk], quantity=quantity, amount=amounts[pk])
-        _sources_refund(order=order, amount=amount)
         if payment is not None and payment.is_paid:
-            fen = int(amount * 100)
-            payment = OnlinePayment.objects.select_for_update().get(pk=payment.pk)
-            payment.amount_refund_applied_fen += fen
+            if gateway_refund:
+                refund = services.refund_record(payment=payment, amount=amount, reason=reason, user=user,
+                                                payment_event=event)
+            # Counted as ours before Stripe is called: the charge.refunded event of
+            # this very refund (which may arrive before Stripe's answer) is then
+            # not taken for a refund made in Stripe's dashboard.
+            OnlinePayment.objects.filter(pk=payment.pk).update(
+                amount_refund_applied_fen=F("amount_refund_applied_fen") + _fen(amount))
+    return _Claim(order=order, event=event, amount=amount, quantities=line_quantities, refund=refund)
+
+
+def _refund_unclaim(claim):
+    """Stripe refused the refund: give the units and the amount back."""
+    with transaction.atomic():
+        payment, _order = _payment_and_order_locked(claim.order)
+        PaymentEvent.objects.filter(pk=claim.event.pk).delete()
+        if payment is not None:
+            OnlinePayment.objects.filter(pk=payment.pk).update(
+                amount_refund_applied_fen=F("amount_refund_applied_fen") - _fen(claim.amount))
+
+
+def _refund_apply(claim):
+    """Bring the order in line with a claimed refund: ledger, payment sources,
+    payment status, and 已取消 once nothing is left."""
+    with transaction.atomic():
+        payment, order = _payment_and_order_locked(claim.order)
+        if claim.refund is not None:
+            refund = OnlineRefund.objects.select_for_update().get(pk=claim.refund.pk)
+            if refund.applied_at is not None:
+                return
+        lines = {line.pk: line for line in Line.objects.filter(order=order, pk__in=claim.quantities)}
+        for pk, quantity in claim.quantities.items():
+            line_refund(line=lines[pk], quantity=quantity, amount=_unit_amount(lines[pk], quantity))
+        _sources_refund(order=order, amount=claim.amount)
+        if payment is not None and payment.is_paid:
             payment.amount_refunded_fen = max(payment.amount_refunded_fen, payment.amount_refund_applied_fen)
             status = services.refund_status(payment)
             if status and OnlinePayment.RANK[status] > OnlinePayment.RANK[payment.status]:
                 payment.status = status
-            payment.save(update_fields=["amount_refund_applied_fen", "amount_refunded_fen", "status", "updated"])
+            payment.save(update_fields=["amount_refunded_fen", "status", "updated"])
+        if claim.refund is not None:
+            OnlineRefund.objects.filter(pk=claim.refund.pk).update(applied_at=timezone.now())
         if all(quantity == 0 for quantity in refundable_quantities(order=order).values()):
             if order.status in (AWAITING_SHIPMENT, PAYMENT_HELD):
                 order.set_status(CANCELLED)
-    return RefundResult(amount=amount, quantities=line_quantities, event=event)
 
 
 def _refund_event_write(*, order, amount, quantities, lines, reason):

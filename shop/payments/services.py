@@ -35,7 +35,17 @@ INTENT_STATUS = {
 
 
 class PaymentError(Exception):
-    """A payment step failed; ``str(exc)`` is for the customer."""
+    """A payment step failed; ``str(exc)`` is for the customer (or staff).
+    Raised as such when Stripe's answer was lost: the same call is made again
+    with the same idempotency key."""
+
+
+class StripeRefused(PaymentError):
+    """Stripe answered no (a declined card, a refund it will not make)."""
+
+
+# Stripe intent statuses after which a card attempt is over without the money.
+ATTEMPT_OVER = frozenset({"requires_payment_method", "canceled"})
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ def payment_start(*, basket, user, guest_email, method, delivery: DeliveryChoice
 
 
 def _intent_observation(intent):
-    data = intent.to_dict() if hasattr(intent, "to_dict") else dict(intent)
+    data = _intent_data(intent)
     charge = data.get("latest_charge")
     if isinstance(charge, str):
         charge = None
@@ -93,7 +103,7 @@ def _intent_observation(intent):
 
 
 def _remember_intent(payment, intent):
-    data = intent.to_dict() if hasattr(intent, "to_dict") else dict(intent)
+    data = _intent_data(intent)
     fields = []
     if payment.intent_id != data["id"]:
         payment.intent_id = data["id"]
@@ -105,11 +115,22 @@ def _remember_intent(payment, intent):
         OnlinePayment.objects.filter(pk=payment.pk).update(**{field: getattr(payment, field) for field in fields})
 
 
-def payment_intent_ensure(*, payment, return_url="", card=None):
-    """Create the PaymentIntent once (the stored key makes a retry return the same
-    intent); later calls retrieve it. Returns the Stripe intent."""
-    if payment.intent_id:
-        return gateway.intent_retrieve(payment.intent_id)
+def _intent_data(intent):
+    return intent.to_dict() if hasattr(intent, "to_dict") else dict(intent)
+
+
+def _stripe_message(exc):
+    return getattr(exc, "user_message", None) or _("支付未成功，请检查后重试或更换付款方式")
+
+
+def _intent_create(*, payment, return_url, card):
+    """One create call for the payment's current attempt. The card it carries is
+    stored with the key before the call, so an unanswered attempt is asked again
+    exactly as it was. Raises StripeRefused (the attempt is closed and a new key
+    is stored for the next) or PaymentError (no answer: keep the key)."""
+    if payment.method == PaymentMethodCode.CARD and payment.attempt_card != card:
+        OnlinePayment.objects.filter(pk=payment.pk).update(attempt_card=card)
+        payment.attempt_card = card
     params = gateway.intent_params(
         payment=payment, return_url=return_url if payment.method != PaymentMethodCode.CARD else "",
         payment_method=card,
@@ -120,10 +141,73 @@ def payment_intent_ensure(*, payment, return_url="", card=None):
         intent = gateway.intent_create(params=params, idempotency_key=payment.idempotency_key)
     except gateway.stripe.StripeError as exc:
         logger.warning("PaymentIntent create failed for %s: %s", payment.order_number, exc.__class__.__name__)
-        message = getattr(exc, "user_message", None) or _("支付未成功，请检查后重试或更换付款方式")
-        raise PaymentError(message) from exc
+        if gateway.answer_lost(exc):
+            raise PaymentError(_("支付结果暂未确认，请稍后重试（不会重复扣款）")) from exc
+        payment_attempt_next(payment=payment)
+        raise StripeRefused(_stripe_message(exc)) from exc
     _remember_intent(payment, intent)
     return intent
+
+
+@transaction.atomic
+def payment_attempt_next(*, payment):
+    """Close the current attempt (Stripe said no, or its intent can no longer be
+    paid) and open the next: a new idempotency key stored before any call, no
+    intent, status back to 待支付, and the basket's stock held again."""
+    from shop.checkout.stock import BasketStockUnavailable
+    from shop.inventory.services import basket_reserve
+
+    payment = OnlinePayment.objects.select_for_update().get(pk=payment.pk)
+    if payment.is_paid or payment.order_id is not None:
+        return payment
+    if payment.status == Status.CANCELED or payment.basket is None or payment.basket.status != payment.basket.FROZEN:
+        raise PaymentError(_("支付已取消，请返回购物车重新结算"))
+    try:
+        basket_reserve(basket=payment.basket)  # again if a failure released it; else a fresh expiry
+    except BasketStockUnavailable as exc:
+        raise PaymentError(str(exc)) from exc
+    payment.idempotency_key = new_key("pi")
+    payment.attempt_card = ""
+    payment.intent_id = None
+    payment.client_secret = ""
+    payment.status = Status.CREATED
+    payment.save(update_fields=["idempotency_key", "attempt_card", "intent_id", "client_secret", "status", "updated"])
+    return payment
+
+
+def payment_intent_ensure(*, payment, return_url="", card=None):
+    """The PaymentIntent of the payment's current attempt, created once. A retry
+    after a lost answer asks again with the stored key and card (Stripe replays
+    its first answer); a card attempt that is over (declined, 3-D Secure failed)
+    is closed and a new card gets a new attempt. Returns the Stripe intent."""
+    payment = OnlinePayment.objects.get(pk=payment.pk)
+    new_card = card if payment.method == PaymentMethodCode.CARD else None
+    if payment.intent_id:
+        intent = gateway.intent_retrieve(payment.intent_id)
+        if not new_card or _intent_data(intent).get("status") not in ATTEMPT_OVER:
+            return intent
+        _intent_abandon(payment.intent_id)
+        payment = payment_attempt_next(payment=payment)
+    elif new_card and payment.attempt_card and payment.attempt_card != new_card:
+        # The last attempt had no answer: ask again as then, before trying this card.
+        try:
+            intent = _intent_create(payment=payment, return_url=return_url, card=payment.attempt_card)
+        except StripeRefused:
+            payment = OnlinePayment.objects.get(pk=payment.pk)
+        else:
+            if _intent_data(intent).get("status") not in ATTEMPT_OVER:
+                return intent
+            _intent_abandon(_intent_data(intent)["id"])
+            payment = payment_attempt_next(payment=payment)
+    return _intent_create(payment=payment, return_url=return_url, card=new_card if new_card else card)
+
+
+def _intent_abandon(intent_id):
+    """Cancel an intent whose attempt is over, so it can never be paid later."""
+    try:
+        gateway.intent_cancel(intent_id)
+    except gateway.stripe.StripeError as exc:
+        logger.info("Cancel of %s refused: %s", intent_id, exc.__class__.__name__)
 
 
 def payment_sync(*, payment):
@@ -234,29 +318,38 @@ def payment_abandon(*, payment):
     return payment
 
 
-def refund_record(*, payment, amount, reason, user=None):
+def refund_record(*, payment, amount, reason, user=None, payment_event=None):
     """Write the refund row with its idempotency key *before* calling Stripe."""
     return OnlineRefund.objects.create(
-        payment=payment, amount=amount, reason=reason, created_by=user, idempotency_key=new_key("re")
+        payment=payment, amount=amount, reason=reason, created_by=user, idempotency_key=new_key("re"),
+        payment_event=payment_event,
     )
 
 
 def refund_send(*, refund):
-    """Create the Stripe refund (idempotent by the stored key)."""
+    """Create the Stripe refund with the refund's stored key (a retry replays the
+    first answer, never refunds twice). Raises StripeRefused (the refund is marked
+    failed) or PaymentError (no answer: it stays pending for a retry)."""
     try:
         result = gateway.refund_create(
             intent_id=refund.payment.intent_id, amount_fen=int(refund.amount * 100),
             idempotency_key=refund.idempotency_key,
+            metadata={"order_number": refund.payment.order_number, "refund_key": refund.idempotency_key},
         )
     except gateway.stripe.StripeError as exc:
         logger.warning("Refund failed for %s: %s", refund.payment.order_number, exc.__class__.__name__)
+        if gateway.answer_lost(exc):
+            raise PaymentError(_("退款结果暂未确认，请稍后重试（不会重复退款）")) from exc
         OnlineRefund.objects.filter(pk=refund.pk).update(status=OnlineRefund.Status.FAILED)
-        raise PaymentError(_("退款请求失败，请稍后重试")) from exc
+        raise StripeRefused(_("退款请求被拒绝，请稍后重试或联系支付服务商")) from exc
     data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
     status = {"succeeded": OnlineRefund.Status.SUCCEEDED, "failed": OnlineRefund.Status.FAILED}.get(
         data.get("status"), OnlineRefund.Status.PENDING
     )
-    OnlineRefund.objects.filter(pk=refund.pk).update(refund_id=data["id"], status=status)
+    # A refund.* webhook may have said more already: a final status is kept.
+    OnlineRefund.objects.filter(pk=refund.pk).update(refund_id=data["id"])
+    OnlineRefund.objects.filter(pk=refund.pk, status=OnlineRefund.Status.PENDING).update(status=status)
+    refund.refund_id = data["id"]
     return data
 
 

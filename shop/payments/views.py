@@ -41,6 +41,16 @@ def _return_url(request, payment):
     return request.build_absolute_uri(reverse("payments:return", args=[payment.reference]))
 
 
+def wallet_redirect_url(next_action):
+    """Where the wallet wants the customer: Alipay's ``alipay_handle_redirect``,
+    or a plain ``redirect_to_url`` (None for WeChat Pay's QR code)."""
+    for kind in ("alipay_handle_redirect", "redirect_to_url"):
+        url = (next_action.get(kind) or {}).get("url")
+        if url:
+            return url
+    return None
+
+
 def pay(request, reference):
     payment = _payment_for(request, reference)
     if payment.order_id:
@@ -59,7 +69,7 @@ def pay(request, reference):
             if payment.order_id:
                 return redirect(_done_url(request, payment))
             next_action = (intent.to_dict().get("next_action") or {})
-            redirect_url = (next_action.get("redirect_to_url") or {}).get("url")
+            redirect_url = wallet_redirect_url(next_action)
             if redirect_url:
                 return redirect(redirect_url)
             context["next_action"] = next_action
