@@ -61,7 +61,7 @@ def intent_params(*, payment, return_url, payment_method=None, capture_method="a
         # payment_attempt: events of an attempt that is over (a declined card) are
         # told apart from the current one's (shop.payments.webhooks).
         "metadata": {"order_number": payment.order_number, "payment_reference": str(payment.reference),
-                     "payment_attempt": payment.idempotency_key},
+                     "payment_attempt": payment.idempotency_key, "purpose": payment.purpose},
         "confirm": True,
         "return_url": return_url,
     }

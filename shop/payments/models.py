@@ -19,6 +19,17 @@ class PaymentMethodCode(models.TextChoices):
     WECHAT_PAY = "wechat_pay", _("微信支付")
 
 
+class PaymentPurpose(models.TextChoices):
+    """What a payment is for. An ORDER payment places its order when it succeeds;
+    the others belong to another app, which registers what to do on success in
+    ``shop.payments.purposes``."""
+
+    ORDER = "order", _("订单付款")
+    PRESALE = "presale", _("预售付款（定金或全款）")
+    PRESALE_BALANCE = "presale_balance", _("预售尾款")
+    PLEDGE = "pledge", _("众筹支持")
+
+
 class OnlinePayment(models.Model):
     class Status(models.TextChoices):
         # Ranked: a status never moves to a lower rank (see RANK).
@@ -49,6 +60,7 @@ class OnlinePayment(models.Model):
     guest_email = models.EmailField(_("游客邮箱"), blank=True)
     order_number = models.CharField(_("订单号"), max_length=128, unique=True)
     method = models.CharField(_("支付方式"), max_length=20, choices=PaymentMethodCode.choices)
+    purpose = models.CharField(_("用途"), max_length=20, choices=PaymentPurpose.choices, default=PaymentPurpose.ORDER)
     amount = models.DecimalField(_("金额"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     delivery = models.JSONField(_("配送选择"))

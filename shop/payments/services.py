@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from shop.checkout.delivery import DeliveryChoice
 
-from . import gateway
-from .models import OnlinePayment, OnlineRefund, PaymentMethodCode
+from . import gateway, purposes
+from .models import OnlinePayment, OnlineRefund, PaymentMethodCode, PaymentPurpose
 
 logger = logging.getLogger(__name__)
 Status = OnlinePayment.Status
@@ -263,6 +263,9 @@ def _settle(payment):
     """Called with the payment row locked."""
     from shop.checkout.placement import order_place_for_payment
 
+    if payment.purpose != PaymentPurpose.ORDER:
+        purposes.settle(payment)
+        return
     if payment.is_paid and payment.order_id is None and not payment.refunds.exists():
         order_place_for_payment(payment=payment)
     if payment.order_id is not None and payment.amount_refunded_fen > payment.amount_refund_applied_fen:

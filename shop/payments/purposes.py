@@ -1,0 +1,28 @@
+"""What happens when a payment that is not an order payment changes state.
+
+An ORDER payment places its order (``shop.checkout.placement``). A pre-sale
+balance or a crowdfunding pledge belongs to its own app, which registers one
+function per purpose in its ``AppConfig.ready()``::
+
+    purposes.register(PaymentPurpose.PLEDGE, pledge_payment_settle)
+
+``settle(payment)`` is called with the payment row locked, inside the
+transaction that merged Stripe's news into it (webhook or return URL), each time
+the payment is observed; it must be idempotent and must read the payment's
+state (``is_paid``, ``status``, ``amount_refunded_fen``) rather than assume an
+event."""
+from django.core.exceptions import ImproperlyConfigured
+
+_SETTLERS = {}
+
+
+def register(purpose, settle_function):
+    _SETTLERS[purpose] = settle_function
+
+
+def settle(payment):
+    try:
+        settle_function = _SETTLERS[payment.purpose]
+    except KeyError:
+        raise ImproperlyConfigured(f"No settle function registered for payment purpose {payment.purpose!r}") from None
+    settle_function(payment)
