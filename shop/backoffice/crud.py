@@ -50,6 +50,7 @@ class Screen:
     name = ""  # URL name stem: "city" gives "backoffice:city-list"
     path = ""  # URL segment: "cities"
     icon = "fas fa-table"
+    section = _("乡村振兴")  # the dashboard menu section, shown in the breadcrumb
     form_class = None
     filter_form_class = SearchForm
     search_fields: tuple[str, ...] = ()

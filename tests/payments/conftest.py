@@ -33,7 +33,10 @@ def localstripe_url():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _attempt in range(100):
+    deadline = time.monotonic() + 60  # a loaded machine takes more than 10 s to import it
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"localstripe exited with {process.returncode}")
         try:
             requests.get(f"{url}/v1/payment_intents", auth=("sk_test_x", ""), timeout=1)
             break

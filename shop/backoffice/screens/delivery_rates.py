@@ -28,6 +28,7 @@ class DeliveryRateScreen(Screen):
     name = "delivery-rate"
     path = "delivery-rates"
     icon = "fas fa-truck"
+    section = _("配送与自提")
     form_class = DeliveryRateForm
     filter_form_class = DeliveryRateFilterForm
     search_fields = ("city__name",)

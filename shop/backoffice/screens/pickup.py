@@ -26,6 +26,7 @@ class PickupScreen(Screen):
     name = "pickup"
     path = "pickup"
     icon = "fas fa-store"
+    section = _("配送与自提")
     verbose_name = _("自提点工作台")
     verbose_name_plural = _("自提点工作台")
     actions = ("wave-list", "wave-detail", "wave-receive", "order-list", "order-detail", "hand-over")

@@ -22,6 +22,7 @@ class DeliveryWaveScreen(Screen):
     name = "delivery-wave"
     path = "waves"
     icon = "fas fa-shipping-fast"
+    section = _("配送与自提")
     filter_form_class = WaveFilterForm
     search_fields = ("code", "service_point__name")
     ordering = ("-delivery_date", "-pk")
