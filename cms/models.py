@@ -1,5 +1,7 @@
-"""Wagtail pages: the home page, content pages (stories, news, about)."""
+"""Wagtail pages: the home page, content pages (stories, news, about) and
+campaign landing pages."""
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
@@ -42,7 +44,7 @@ class HomePage(ViewRestrictionsMixin, Page):
     body = StreamField(BaseStreamBlock(), blank=True, use_json_field=True)
 
     content_panels = Page.content_panels + [FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("body")]
-    subpage_types = ["cms.ContentPage", "cms.StoryIndexPage"]
+    subpage_types = ["cms.ContentPage", "cms.StoryIndexPage", "cms.CampaignPage"]
     max_count = 1
 
     class Meta:
@@ -84,3 +86,43 @@ class StoryPage(ViewRestrictionsMixin, Page):
 
     class Meta:
         verbose_name = _("创业故事 / 新闻")
+
+
+class CampaignPage(ViewRestrictionsMixin, Page):
+    """A festival campaign's landing page: the intro, then every product of the
+    campaign with its campaign price, regular price, quota left, state and
+    countdown (``shop.campaigns.offers.landing_offers``). The campaign
+    dashboard creates one when a campaign is created; editors write the intro
+    here. It answers 404 while its campaign is not published."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="landing_pages",
+        verbose_name=_("节庆活动"),
+    )
+    intro = RichTextField(_("活动介绍"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("campaign"), FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage", "cms.ContentPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("活动落地页")
+        verbose_name_plural = _("活动落地页")
+
+    def serve(self, request, *args, **kwargs):
+        campaign = self.campaign
+        if not getattr(request, "is_preview", False) and (campaign is None or not campaign.is_published):
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from django.utils import timezone
+
+        from shop.campaigns.offers import landing_offers
+
+        context = super().get_context(request, *args, **kwargs)
+        campaign, now = self.campaign, timezone.now()
+        context["campaign"] = campaign
+        context["campaign_state"] = campaign.state_at(now) if campaign else None
+        context["rows"] = landing_offers(campaign, request=request, now=now) if campaign else []
+        return context

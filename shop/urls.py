@@ -32,8 +32,11 @@ if os.environ.get("XIANGPIN_BENCH_VIEWS") == "1":
 urlpatterns += i18n_patterns(
     path("shop/dashboard/xiangpin/", include("shop.backoffice.urls")),
     path("shop/pay/", include("shop.payments.urls")),
+    path("shop/flash/", include("shop.campaigns.flash_urls")),
+    path("shop/presale/", include("shop.presale.urls")),
     path("shop/", include(apps.get_app_config("oscar").urls[0])),
     path("brands/", include("shop.brands.urls")),
+    path("crowdfunding/", include("shop.crowdfunding.urls")),
     # Wagtail's catch-all comes last: its own patterns, its page serving view
     # with the routing reads cached (shop.storefront.wagtail_serve).
     path("", include([

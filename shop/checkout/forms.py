@@ -17,7 +17,23 @@ DELIVERY_METHOD_CHOICES = (
 )
 
 
-class DeliveryForm(forms.Form):
+class RecipientCleaning:
+    """Cleaning of a form's ``recipient_name`` and ``recipient_phone`` (a mainland mobile)."""
+
+    def clean_recipient_name(self):
+        name = self.cleaned_data["recipient_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("请填写收货人姓名"))
+        return name
+
+    def clean_recipient_phone(self):
+        try:
+            return recipient_phone_normalise(self.cleaned_data["recipient_phone"])
+        except InvalidRecipient as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class DeliveryForm(RecipientCleaning, forms.Form):
     """Step 1: how the order reaches the customer — a pickup point or locker, or
     送货上门 / 冷链到家 to an address — and who receives it. The options (with
     prices and the reasons some are unavailable) are rendered by the template;
@@ -94,17 +110,6 @@ class DeliveryForm(forms.Form):
     def clean_street(self):
         return self.cleaned_data["street"].strip()
 
-    def clean_recipient_name(self):
-        name = self.cleaned_data["recipient_name"].strip()
-        if not name:
-            raise forms.ValidationError(_("请填写收货人姓名"))
-        return name
-
-    def clean_recipient_phone(self):
-        try:
-            return recipient_phone_normalise(self.cleaned_data["recipient_phone"])
-        except InvalidRecipient as exc:
-            raise forms.ValidationError(str(exc)) from exc
 
     def clean(self):
         cleaned = super().clean()

@@ -1,11 +1,15 @@
 """Placing an order: one transaction for stock, the Oscar order, its delivery
-record, the attribution ledger and the basket's reservation.
+record, the attribution ledger, the campaign sales and the basket's reservation.
 
 ``order_create`` is shared by the two paths:
 - pay at pickup: ``PaymentDetailsView.place_order`` (the request's checkout);
 - online payment: ``order_place_for_payment``, called with the payment row locked
   once Stripe says the money is in (the return URL or the webhook, whichever
   comes first), from the basket frozen when the payment started.
+
+A basket becomes at most one order: placing a basket that already is one (the
+same basket submitted twice at once, e.g. from two tabs or sessions of one
+customer) is refused with a message, and the basket is not reopened.
 """
 import logging
 from decimal import Decimal
@@ -15,6 +19,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from shop.attribution.services import order_attribute
+from shop.campaigns.services import campaign_order_record
 from shop.fulfilment.services import InvalidRecipient, PickupPointUnavailable, order_pickup_create
 from shop.fulfilment.statuses import PAYMENT_HELD, initial_order_status
 
@@ -33,8 +38,41 @@ SourceType = get_model("payment", "SourceType")
 PaymentEvent = get_model("order", "PaymentEvent")
 PaymentEventType = get_model("order", "PaymentEventType")
 PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
+Basket = get_model("basket", "Basket")
+Order = get_model("order", "Order")
 
 PAID_EVENT = "已支付"
+
+
+class BasketAlreadyOrdered(UnableToPlaceOrder):
+    def __init__(self, number):
+        self.number = number
+        super().__init__(_("该购物车已提交为订单 %(number)s，请勿重复下单。") % {"number": number})
+
+
+def basket_order_number(*, basket_id):
+    """The number of the order placed from the basket ("" if none)."""
+    return Order.objects.filter(basket_id=basket_id).values_list("number", flat=True).first() or ""
+
+
+def basket_keep_submitted_if_ordered(*, basket_id):
+    """True if the basket is already an order; it is then marked submitted again
+    (a second "place order" froze it once more). Oscar reopens the submitted
+    basket when placing fails: not one that is an order, whose lines would come
+    back into the customer's basket."""
+    if not basket_id or not basket_order_number(basket_id=basket_id):
+        return False
+    Basket.objects.filter(pk=basket_id).update(status=Basket.SUBMITTED)
+    return True
+
+
+def _basket_not_yet_ordered(basket):
+    """Lock the basket's row (after its stock records: payment_start takes them in
+    that order too) and refuse a basket that has become an order meanwhile."""
+    list(Basket.objects.select_for_update(no_key=True).filter(pk=basket.pk).values_list("pk", flat=True))
+    number = basket_order_number(basket_id=basket.pk)
+    if number:
+        raise BasketAlreadyOrdered(number)
 
 
 def _delivery_record(*, order, choice, service_point):
@@ -50,29 +88,47 @@ def _delivery_record(*, order, choice, service_point):
     )
 
 
+class _LaterStockOrderCreator(OrderCreator):
+    """Oscar's OrderCreator for lines whose units do not exist yet (a pre-sale
+    before its harvest): no stock allocated, ``line.num_allocated`` 0. The
+    harvest's confirmation allocates both (``shop.presale.harvest``)."""
+
+    def create_line_models(self, order, basket_line, extra_line_fields=None):
+        return super().create_line_models(order, basket_line, {**(extra_line_fields or {}), "num_allocated": 0})
+
+    def update_stock_records(self, line):
+        pass
+
+
 def order_create(*, basket, user, choice: DeliveryChoice, order_number, total, shipping_method, shipping_charge,
-                 shipping_address, status=None, surcharges=None, on_created=None, **order_kwargs):
+                 shipping_address, status=None, surcharges=None, on_created=None, attribute=True, **order_kwargs):
     """Place the order or raise UnableToPlaceOrder (a message for the customer);
     nothing is written when it raises. ``on_created(order)`` runs inside the
-    transaction (the pay-at-pickup view saves its payment source there)."""
+    transaction (the pay-at-pickup view saves its payment source there).
+    ``attribute=False`` places an order whose units come later (a pre-sale): no
+    stock check or allocation, no batches, no ledger entries yet."""
     service_point = choice.service_point() if choice.is_pickup else None
     if choice.is_pickup and service_point is None:
         raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
     try:
         with stock_placement_atomic(basket=basket):
-            basket_stock_ensure(basket=basket, lock=True)
+            if attribute:
+                basket_stock_ensure(basket=basket, lock=True)
+            _basket_not_yet_ordered(basket)
             if shipping_address is not None:
                 shipping_address.save()
-            order = OrderCreator().place_order(
+            order = (OrderCreator() if attribute else _LaterStockOrderCreator()).place_order(
                 basket=basket, total=total, shipping_method=shipping_method, shipping_charge=shipping_charge,
                 user=user if user is not None and user.is_authenticated else None,
                 shipping_address=shipping_address, order_number=order_number,
                 status=status or initial_order_status(), surcharges=surcharges, **order_kwargs,
             )
+            campaign_order_record(order=order, basket=basket)
             _delivery_record(order=order, choice=choice, service_point=service_point)
             if on_created is not None:
                 on_created(order)
-            order_attribute(order=order)
+            if attribute:
+                order_attribute(order=order)
             basket_reservation_consume(basket=basket)
     except (PickupPointUnavailable, InvalidRecipient) as exc:
         raise UnableToPlaceOrder(str(exc)) from exc
@@ -158,12 +214,14 @@ def order_place_for_payment(*, payment):
     except UnableToPlaceOrder as exc:
         # Paid, but no order can be made: give the money back, whole.
         message = str(exc) or _("库存不足")
-        OnlinePayment.objects.filter(pk=payment.pk).update(problem=_("无法下单（%(reason)s），已全额退款") % {"reason": message})
+        payment.problem = _("无法下单（%(reason)s），已全额退款") % {"reason": message}
+        OnlinePayment.objects.filter(pk=payment.pk).update(problem=payment.problem)
         refund = payment_services.refund_record(
             payment=payment, amount=Decimal(payment.amount_received_fen) / 100, reason=message
         )
         transaction.on_commit(lambda: payment_services.refund_send_quietly(refund=refund))
-        if payment.basket is not None and payment.basket.status == payment.basket.FROZEN:
+        if (payment.basket is not None and payment.basket.status == payment.basket.FROZEN
+                and not isinstance(exc, BasketAlreadyOrdered)):
             payment.basket.thaw()
         return None
     _payment_record(order=order, payment=payment)

@@ -11,7 +11,12 @@ own reservation never counts against it.  ``basket_reservation_consume`` deletes
 basket's reservations once its order has allocated the units, in the same
 transaction.  The database itself refuses ``num_allocated > num_in_stock``
 (``shop/inventory/migrations/0002``); ``stock_placement_atomic`` turns that refusal,
-should it ever fire, into the same sold-out message instead of an error page."""
+should it ever fire, into the same sold-out message instead of an error page.
+
+Lines sold in a live campaign are then checked against its flash quota and
+per-customer limit (``shop.campaigns.limits``), under the same locks; their
+shortfalls (已抢光, 每人限购 …) travel in the same ``BasketStockUnavailable``, and the
+campaign's CHECK ``sold <= quota`` is translated like the stock constraint."""
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
+from shop.campaigns.limits import basket_campaign_shortfalls, is_quota_constraint_violation
 from shop.inventory.models import StockReservation
 from shop.inventory.selectors import units_reserved_by_others
 
@@ -68,16 +74,25 @@ def basket_stock_requested(*, basket):
 
 
 def basket_stock_shortfalls(*, basket, lock=False):
-    """The basket's lines that stock cannot cover.  With ``lock=True`` (inside a
-    transaction) the stock records stay locked, in pk order, until it ends."""
-    titles = {}
+    """The basket's lines that stock, or a campaign's quota or per-customer limit,
+    cannot cover.  With ``lock=True`` (inside a transaction) the stock records, then
+    the campaign products, stay locked, in pk order, until it ends."""
+    shortfalls, short_product_ids = _stock_shortfalls(basket=basket, lock=lock)
+    return shortfalls + basket_campaign_shortfalls(basket=basket, lock=lock, skip_product_ids=short_product_ids)
+
+
+def _stock_shortfalls(*, basket, lock):
+    """([StockShortfall], ids of the products they are for)."""
+    titles, products = {}, {}
     for line in _stock_tracked_lines(basket):
         if line.stockrecord_id is None:
-            return [StockShortfall(title=line.product.get_title(), requested=line.quantity, available=0)]
+            shortfall = StockShortfall(title=line.product.get_title(), requested=line.quantity, available=0)
+            return [shortfall], {line.product_id}
         titles.setdefault(line.stockrecord_id, line.product.get_title())
+        products.setdefault(line.stockrecord_id, line.product_id)
     requested = basket_stock_requested(basket=basket)
     if not requested:
-        return []
+        return [], set()
     records = StockRecord.objects.filter(pk__in=requested).order_by("pk")
     if lock:
         records = records.select_for_update()
@@ -86,11 +101,12 @@ def basket_stock_shortfalls(*, basket, lock=False):
     reserved = units_reserved_by_others(basket=basket, stockrecord_ids=available)
     for pk in available:
         available[pk] -= reserved.get(pk, 0)
-    return [
-        StockShortfall(title=titles[pk], requested=quantity, available=max(available.get(pk, 0), 0))
-        for pk, quantity in requested.items()
-        if quantity > available.get(pk, 0)
+    short = [pk for pk, quantity in requested.items() if quantity > available.get(pk, 0)]
+    shortfalls = [
+        StockShortfall(title=titles[pk], requested=requested[pk], available=max(available.get(pk, 0), 0))
+        for pk in short
     ]
+    return shortfalls, {products[pk] for pk in short}
 
 
 def basket_stock_ensure(*, basket, lock=False):
@@ -112,14 +128,15 @@ def is_stock_constraint_violation(error):
 @contextmanager
 def stock_placement_atomic(*, basket):
     """``transaction.atomic()`` for placing the basket's order.  If the database
-    refuses an allocation beyond the stock (which the locked re-check should make
-    impossible), the transaction is rolled back and the customer gets the sold-out
-    message for what is short now, never an error page."""
+    refuses an allocation beyond the stock, or a campaign sale beyond its quota
+    (which the locked re-check should make impossible), the transaction is rolled
+    back and the customer gets the sold-out message for what is short now, never
+    an error page."""
     try:
         with transaction.atomic():
             yield
     except IntegrityError as error:
-        if not is_stock_constraint_violation(error):
+        if not (is_stock_constraint_violation(error) or is_quota_constraint_violation(error)):
             raise
         shortfalls = basket_stock_shortfalls(basket=basket)
         if shortfalls:

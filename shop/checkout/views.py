@@ -28,7 +28,7 @@ from shop.payments.views import payment_remember
 from .delivery_options import basket_facts, home_options, pickup_options_priced
 from .forms import PICKUP, DeliveryForm, GatewayForm
 from .payment_methods import PAY_AT_PICKUP, is_online, pay_at_pickup_source_build
-from .placement import order_create
+from .placement import basket_keep_submitted_if_ordered, order_create
 from .session import PickupCheckoutMixin
 from .stock import BasketStockUnavailable
 
@@ -197,6 +197,12 @@ class PaymentDetailsView(PickupCheckoutMixin, OscarPaymentDetailsView):
             return self.render_preview(self.request, error=str(exc))
         payment_remember(self.request, payment)
         return redirect("payments:pay", reference=payment.reference)
+
+    def restore_frozen_basket(self):
+        # The same basket placed twice at once: the one that lost stays the order's.
+        if basket_keep_submitted_if_ordered(basket_id=self.checkout_session.get_submitted_basket_id()):
+            return
+        super().restore_frozen_basket()
 
     def render_payment_details(self, request, **kwargs):
         # Oscar re-renders its payment-details page when payment fails; ours has

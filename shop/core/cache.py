@@ -73,16 +73,44 @@ def page_cache_generation() -> int:
 
 @contextmanager
 def generation_scope():
-    """Read the generation at most once inside the block (one request)."""
-    _request_scope.active, _request_scope.generation = True, None
+    """Read the generation and the time epoch at most once inside the block (one request)."""
+    _request_scope.active, _request_scope.generation, _request_scope.epoch = True, None, None
     try:
         yield
     finally:
-        _request_scope.active, _request_scope.generation = False, None
+        _request_scope.active, _request_scope.generation, _request_scope.epoch = False, None, None
+
+
+# Pages also change at moments when nothing is written: a campaign starts or ends
+# (its prices, theme and banner appear or go). Each registered source names the
+# stretch of time between two such moments that ``now`` falls in (e.g. the last
+# campaign boundary passed); the names together are the *time epoch*, part of
+# every page and fragment key, so a page rendered before a boundary is never
+# served after it. A source must be cheap (no query in the common case) and
+# give every process the same name for the same moment.
+_epoch_sources: list = []
+
+
+def register_epoch_source(source) -> None:
+    if source not in _epoch_sources:
+        _epoch_sources.append(source)
+
+
+def _compute_epoch() -> str:
+    return ".".join(str(source()) for source in _epoch_sources) or "0"
+
+
+def time_epoch() -> str:
+    if getattr(_request_scope, "active", False):
+        if getattr(_request_scope, "epoch", None) is None:
+            _request_scope.epoch = _compute_epoch()
+        return _request_scope.epoch
+    return _compute_epoch()
 
 
 def _bump_generation() -> None:
     _request_scope.generation = None
+    _request_scope.epoch = None
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # no counter yet (or evicted): a fresh one meets no old key
@@ -121,11 +149,12 @@ def normalized_query(query_dict) -> str:
     return urlencode(pairs)
 
 
-def page_cache_key(*, host: str, full_path: str, language: str, day: str) -> str:
+def page_cache_key(*, host: str, full_path: str, language: str, day: str, epoch: str = "") -> str:
     """``day`` (the local date) makes pages re-render daily: they show dated
-    facts such as whether a certificate is still valid. The generation is not
-    in the key but in the entry (see ``page_cache_lookup``)."""
-    digest = hashlib.blake2b(f"{host}|{full_path}".encode(), digest_size=16).hexdigest()
+    facts such as whether a certificate is still valid; ``epoch`` (``time_epoch``)
+    at each campaign start and end. The generation is not in the key but in the
+    entry (see ``page_cache_lookup``)."""
+    digest = hashlib.blake2b(f"{host}|{full_path}|{epoch}".encode(), digest_size=16).hexdigest()
     return f"page:{day}:{language}:{digest}"
 
 
@@ -165,11 +194,12 @@ def compact_html(content: bytes) -> bytes:
 
 def fragment_cache_key(name: str, *parts) -> str:
     """A key for a cached fragment or query result that must go stale together
-    with the pages (product cards, the category tree)."""
+    with the pages (product cards, the category tree): under the generation and
+    the time epoch."""
     suffix = ":".join(str(part) for part in parts)
     if len(suffix) > 80 or not suffix.isascii() or " " in suffix:
         suffix = hashlib.blake2b(suffix.encode(), digest_size=16).hexdigest()
-    return f"fragment:{page_cache_generation()}:{name}:{suffix}"
+    return f"fragment:{page_cache_generation()}:{time_epoch()}:{name}:{suffix}"
 
 
 class LocalLayer:

@@ -18,7 +18,8 @@ it, cacheable view or not (``get_token`` also makes Django's
 CSRF middleware, which sits outside this one, set the CSRF cookie), so a form
 on a cached page posts fine and no visitor ever receives someone else's token.
 
-The cache key holds the day, the language, the host, the path and the page's
+The cache key holds the day, the time epoch (which changes when a campaign
+starts or ends, ``shop.core.cache.time_epoch``), the language, the host, the path and the page's
 query parameters (others, such as ``utm_source``, are ignored); the entry holds
 the generation counter (``shop.core.cache``) it was rendered under and only
 counts as a hit under the current one (one cache round trip for both). ``X-Page-Cache`` says
@@ -89,6 +90,7 @@ class PageCacheMiddleware:
             full_path=request.path + "?" + page_cache.normalized_query(request.GET),
             language=get_language() or "",
             day=timezone.localdate().isoformat(),
+            epoch=page_cache.time_epoch(),
         )
         generation, page = page_cache.page_cache_lookup(key)
         if page is not None:

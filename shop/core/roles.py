@@ -4,7 +4,7 @@
 |---|---|---|---|
 | consumer | (none) | no | their own baskets and orders |
 | cooperative staff | 合作社工作人员 | no | Oscar partner users: only their partner's products and data |
-| campaign manager | 运营 | yes | offers, ranges, vouchers; no household data |
+| campaign manager | 运营 | yes | festival campaigns, offers, ranges, vouchers; no household data |
 | pickup-point staff | 自提点工作人员 | no | ServicePoint.staff: only their point's orders |
 | programme officer | 项目官员 | no | read-only: every region, subject, household (masked), brand |
 | administrator | (superuser) | yes | everything |
@@ -37,18 +37,37 @@ ROLE_PERMISSIONS = {
     + _codenames(["view", "add", "change"], {"harvest": ["harvestbatch", "batchcontribution"]})
     + _codenames(["view", "add"], {"harvest": ["traceevent"]})
     + _codenames(["view"], {"attribution": ["lineallocation", "ledgerentry"]})
-    + _codenames(["view", "add", "change"], {"fulfilment": ["deliverywave"]}),
+    + _codenames(["view", "add", "change"], {"fulfilment": ["deliverywave"]})
+    + _codenames(["view", "add", "change"], {"presale": ["presale"]}) + _codenames(["view"], {"presale": ["presaleorder"]}),
     CAMPAIGN_MANAGER: [("partner", "dashboard_access")]
     + _codenames(["view"], {"brands": ["brand", "productorigin"], "regions": ["city", "county", "servicepoint"]})
     + _codenames(["view", "add", "change", "delete"], {"offer": ["conditionaloffer", "range"], "voucher": ["voucher"]})
-    + _codenames(["view", "add", "change", "delete"], {"fulfilment": ["deliveryrate"]}),
+    + _codenames(["view", "add", "change", "delete"], {"fulfilment": ["deliveryrate"]})
+    + _codenames(["view", "add", "change", "delete"], {"campaigns": ["campaign", "campaignproduct"]})
+    + _codenames(["view"], {"campaigns": ["campaignorderline"]})
+    + _codenames(["view", "add", "change"], {"presale": ["presale"]}) + _codenames(["view"], {"presale": ["presaleorder"]}),
     PICKUP_STAFF: [("partner", "dashboard_access")]
     + _codenames(["view"], {"regions": ["servicepoint"], "harvest": ["harvestbatch"]})
     + _codenames(["view", "add"], {"harvest": ["traceevent"]})
     + _codenames(["view", "change"], {"fulfilment": ["orderpickup"]}),
     PROGRAMME_OFFICER: [("partner", "dashboard_access")] + _codenames(["view"], _DOMAIN_MODELS)
-    + _codenames(["view"], {"fulfilment": ["deliverywave"]}),
+    + _codenames(["view"], {"fulfilment": ["deliverywave"]}) + _codenames(["view"], {"presale": ["presale", "presaleorder"]}),
 }
+
+
+# Crowdfunding projects (shop.crowdfunding): campaign managers and cooperatives
+# (their own projects) create and edit them and their tiers, households and
+# updates and see the pledges; programme officers read.
+CROWDFUNDING_EDIT = (
+    _codenames(["view", "add", "change"], {"crowdfunding": ["project"]})
+    + _codenames(["view", "add", "change", "delete"],
+                 {"crowdfunding": ["rewardtier", "projecthousehold", "projectupdate"]})
+    + _codenames(["view"], {"crowdfunding": ["pledge"]})
+)
+ROLE_PERMISSIONS[COOPERATIVE_STAFF] = ROLE_PERMISSIONS[COOPERATIVE_STAFF] + CROWDFUNDING_EDIT
+ROLE_PERMISSIONS[CAMPAIGN_MANAGER] = ROLE_PERMISSIONS[CAMPAIGN_MANAGER] + CROWDFUNDING_EDIT
+ROLE_PERMISSIONS[PROGRAMME_OFFICER] = ROLE_PERMISSIONS[PROGRAMME_OFFICER] + _codenames(
+    ["view"], {"crowdfunding": ["project", "rewardtier", "projecthousehold", "projectupdate", "pledge"]})
 
 
 def ensure_roles() -> dict[str, Group]:

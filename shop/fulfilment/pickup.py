@@ -84,10 +84,11 @@ def max_code_failures() -> int:
 
 # -- records ------------------------------------------------------------------------
 
-def _trace_events_record(*, shipments, service_point, step, disposition, user, message, values, temperature=None):
+def _trace_events_record(*, shipments, service_point, step, disposition, user, message, values, temperature=None,
+                         at=None):
     """One event per batch the units come from, at ``service_point``; ``message``
     is formatted with ``values`` and the batch's ``units``."""
-    occurred_at = timezone.now()
+    occurred_at = at or timezone.now()
     for batch, units in batch_units(shipments):
         trace_event_record(
             batch=batch, business_step=step, disposition=disposition, occurred_at=occurred_at,
@@ -116,11 +117,12 @@ def _temperature_check(wave, temperature):
 
 
 @transaction.atomic
-def wave_receive(*, wave, user, temperature=None) -> DeliveryWave:
+def wave_receive(*, wave, user, temperature=None, at=None, notify_customers=True) -> DeliveryWave:
     """Sign for a shipped wave at its pickup point (the caller checks that
     ``user`` staffs it): 已到达自提点 for the customer, 到货签收 on each batch (with
     ``temperature`` for a cold-chain wave), and every order of the wave whose
-    cooperatives have all delivered becomes ready for pickup."""
+    cooperatives have all delivered becomes ready for pickup. ``at`` (default
+    now) and ``notify_customers=False`` are for the demo's history."""
     wave = DeliveryWave.objects.select_for_update().select_related("service_point").get(pk=wave.pk)
     if wave.status == DeliveryWave.Status.RECEIVED:
         raise ValidationError(_("波次 %(code)s 已于 %(when)s 签收，不能重复签收") % {
@@ -135,14 +137,14 @@ def wave_receive(*, wave, user, temperature=None) -> DeliveryWave:
     _trace_events_record(shipments=shipments, service_point=point, step=TraceEvent.BusinessStep.RECEIVING,
                          disposition=TraceEvent.Disposition.SELLABLE, user=user, temperature=temperature,
                          message=_("配送波次 %(code)s 到达%(point)s：%(units)d 件"),
-                         values={"code": wave.code, "point": point.name})
+                         values={"code": wave.code, "point": point.name}, at=at)
     wave.status = DeliveryWave.Status.RECEIVED
-    wave.received_at = timezone.now()
+    wave.received_at = at or timezone.now()
     wave.received_by = user
     wave.save(update_fields=["status", "received_at", "received_by"])
     for order in orders:
         if order.status == IN_TRANSIT and selectors.order_waves_complete(order=order):
-            order_ready_for_pickup(order)
+            order_ready_for_pickup(order, at=at, notify_customer=notify_customers)
     return wave
 
 
@@ -168,9 +170,10 @@ def _code_assign(pickup, *, now):
 
 
 @transaction.atomic
-def order_ready_for_pickup(order) -> OrderPickup:
-    """配送中 → 待取货: a random 6-digit pickup code, ``ready_at``, and (after
-    commit) the customer's notice by e-mail and SMS. Already ready: nothing more."""
+def order_ready_for_pickup(order, *, at=None, notify_customer=True) -> OrderPickup:
+    """配送中 → 待取货: a random 6-digit pickup code, ``ready_at`` (``at``, default
+    now), and (after commit, unless ``notify_customer`` is False) the customer's
+    notice by e-mail and SMS. Already ready: nothing more."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     pickup = OrderPickup.objects.select_for_update().select_related("service_point").filter(order=order).first()
     if pickup is None:
@@ -180,9 +183,10 @@ def order_ready_for_pickup(order) -> OrderPickup:
     if order.status != IN_TRANSIT:
         raise ValidationError(_("订单 %(number)s 当前状态为「%(status)s」，不能转为待取货") % {
             "number": order.number, "status": order.status})
-    _code_assign(pickup, now=timezone.now())
+    _code_assign(pickup, now=at or timezone.now())
     order.set_status(READY_FOR_PICKUP)
-    notify.send_pickup_notice_on_commit(order, notify.READY)
+    if notify_customer:
+        notify.send_pickup_notice_on_commit(order, notify.READY)
     return pickup
 
 
@@ -254,6 +258,15 @@ def order_hand_over(*, service_point, code, user, payment_collected=False, amoun
     recorded. A wrong code, another point's code, too many wrong codes or a
     second hand-over are refused, writing nothing."""
     pickup = pickup_for_code(service_point=service_point, code=code, user=user)
+    return pickup_hand_over(pickup=pickup, service_point=service_point, code=code, user=user,
+                            payment_collected=payment_collected, amount_expected=amount_expected)
+
+
+def pickup_hand_over(*, pickup, service_point, code, user, payment_collected=False, amount_expected=None,
+                     at=None) -> OrderPickup:
+    """The hand-over of ``order_hand_over`` once ``pickup`` was found under ``code``
+    (wrong codes are counted there, not here), at ``at`` (default now; the demo
+    seeds its history with it, ``user`` None where a point has no staff account)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=pickup.order_id)
         pickup = OrderPickup.objects.select_for_update().select_related("order").get(pk=pickup.pk)
@@ -273,14 +286,14 @@ def order_hand_over(*, service_point, code, user, payment_collected=False, amoun
             _payment_collect(order=order, amount=due, service_point=service_point, user=user)
         shipments = _order_shipments(order)
         order.set_status(COLLECTED)
-        pickup.collected_at = timezone.now()
+        pickup.collected_at = at or timezone.now()
         pickup.collected_by = user
         pickup.save(update_fields=["collected_at", "collected_by"])
         shipping_events_record(event=COLLECTED_EVENT, shipments=shipments, user=user, reference=service_point.name)
         _trace_events_record(shipments=shipments, service_point=service_point,
                              step=TraceEvent.BusinessStep.RETAIL_SELLING, disposition=TraceEvent.Disposition.COMPLETED,
                              user=user, message=_("订单 %(number)s 在%(point)s交付顾客：%(units)d 件"),
-                             values={"number": order.number, "point": service_point.name})
+                             values={"number": order.number, "point": service_point.name}, at=at)
     return pickup
 
 

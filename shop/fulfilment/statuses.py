@@ -23,11 +23,17 @@ RETURNED = "已退回"
 # Cancelled: the attribution ledger is reversed and the units go back to their
 # batches and to stock (shop.attribution.receivers).
 CANCELLED = "已取消"
+# Pre-sale (shop.presale), before the harvest is confirmed: the deposit is paid
+# and the balance is due; or everything is paid and the order waits for the harvest.
+PRESALE_BALANCE_DUE = "预售·待付尾款"
+PRESALE_AWAITING_HARVEST = "预售·待发货"
 
 # Oscar's order status pipeline (settings.OSCAR_ORDER_STATUS_PIPELINE). No status
 # goes backwards.
 ORDER_STATUS_PIPELINE = {
     PAYMENT_HELD: (AWAITING_SHIPMENT, CANCELLED),
+    PRESALE_BALANCE_DUE: (PRESALE_AWAITING_HARVEST, AWAITING_SHIPMENT, CANCELLED),
+    PRESALE_AWAITING_HARVEST: (AWAITING_SHIPMENT, CANCELLED),
     AWAITING_SHIPMENT: (IN_TRANSIT, CANCELLED),
     IN_TRANSIT: (READY_FOR_PICKUP, DELIVERED),
     READY_FOR_PICKUP: (COLLECTED, RETURNED),

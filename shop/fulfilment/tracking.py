@@ -34,6 +34,8 @@ OFF_PATH = {
     statuses.CANCELLED: _("订单已取消"),
     statuses.RETURNED: _("逾期未取货，商品已退回"),
     statuses.PAYMENT_HELD: _("付款金额待核实，客服核实后为您安排发货"),
+    statuses.PRESALE_BALANCE_DUE: _("预售订单：定金已付，请在尾款支付期内支付尾款"),
+    statuses.PRESALE_AWAITING_HARVEST: _("预售订单：已付清，合作社确认采收后安排发货"),
 }
 
 

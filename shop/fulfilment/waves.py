@@ -120,9 +120,9 @@ def shipping_events_record(*, event, shipments, user, reference):
                                       [item.quantity for item in items], reference=reference)
 
 
-def _trace_events_record(*, wave, shipments, step, disposition, user, message, temperature=None):
+def _trace_events_record(*, wave, shipments, step, disposition, user, message, temperature=None, at=None):
     """One event per batch the wave's units come from, at the batch's producer."""
-    occurred_at = timezone.now()
+    occurred_at = at or timezone.now()
     for batch, units in selectors.batch_units(shipments):
         trace_event_record(
             batch=batch, business_step=step, disposition=disposition, occurred_at=occurred_at,
@@ -133,11 +133,12 @@ def _trace_events_record(*, wave, shipments, step, disposition, user, message, t
 
 
 @transaction.atomic
-def wave_create(*, partner, service_point, delivery_date, user, orders=None) -> DeliveryWave:
+def wave_create(*, partner, service_point, delivery_date, user, orders=None, at=None) -> DeliveryWave:
     """Pack ``orders`` (default: every order of ``partner`` waiting at
     ``service_point``) into a new wave for ``delivery_date``. Records 已打包 for
-    the customer and 分拣包装 on each batch. Raises ValidationError, writing nothing."""
-    if delivery_date is None or delivery_date < timezone.localdate():
+    the customer and 分拣包装 on each batch (at ``at``, default now: the demo
+    seeds its history with it). Raises ValidationError, writing nothing."""
+    if delivery_date is None or delivery_date < timezone.localdate(at):
         raise ValidationError({"delivery_date": _("配送日期不能早于今天")})
     locked = _locked_orders(partner=partner, service_point=service_point, orders=orders)
     lines = (Line.objects.filter(order__in=[order.pk for order in locked], partner=partner)
@@ -154,12 +155,12 @@ def wave_create(*, partner, service_point, delivery_date, user, orders=None) -> 
     shipping_events_record(event=PACKED_EVENT, shipments=shipments, user=user, reference=wave.code)
     _trace_events_record(wave=wave, shipments=shipments, step=TraceEvent.BusinessStep.PACKING,
                          disposition=TraceEvent.Disposition.IN_PROGRESS, user=user,
-                         message=_("配送波次 %(code)s 分拣包装，发往%(point)s：%(units)d 件"))
+                         message=_("配送波次 %(code)s 分拣包装，发往%(point)s：%(units)d 件"), at=at)
     return wave
 
 
 @transaction.atomic
-def wave_ship(*, wave, user, temperature=None) -> DeliveryWave:
+def wave_ship(*, wave, user, temperature=None, at=None) -> DeliveryWave:
     """Ship a planned wave: its orders still in 待发货 move to 配送中 (an order
     split across two cooperatives moves with the first wave shipped), 已发运 for
     the customer and 发货 on each batch, with ``temperature`` for a cold-chain wave."""
@@ -185,9 +186,9 @@ def wave_ship(*, wave, user, temperature=None) -> DeliveryWave:
     shipping_events_record(event=SHIPPED_EVENT, shipments=shipments, user=user, reference=wave.code)
     _trace_events_record(wave=wave, shipments=shipments, step=TraceEvent.BusinessStep.SHIPPING,
                          disposition=TraceEvent.Disposition.IN_TRANSIT, user=user, temperature=temperature,
-                         message=_("配送波次 %(code)s 发往%(point)s：%(units)d 件"))
+                         message=_("配送波次 %(code)s 发往%(point)s：%(units)d 件"), at=at)
     wave.status = DeliveryWave.Status.SHIPPED
-    wave.shipped_at = timezone.now()
+    wave.shipped_at = at or timezone.now()
     wave.shipped_by = user
     wave.save(update_fields=["status", "shipped_at", "shipped_by"])
     return wave

@@ -20,8 +20,9 @@ def basket_reserve(*, basket, minutes=None):
     """Hold the units the basket's lines ask for, for ``minutes`` (default
     ``settings.XIANGPIN_RESERVATION_MINUTES``) from now.  Raises
     ``shop.checkout.stock.BasketStockUnavailable`` (with its sold-out messages) when
-    stock, less allocations and other baskets' unexpired reservations, is short;
-    then nothing changes.  Re-reserving refreshes quantities and expiry, and drops
+    stock, less allocations and other baskets' unexpired reservations, is short, or
+    when a live campaign's quota or per-customer limit is (``shop.campaigns.limits``:
+    已抢光, 每人限购 …); then nothing changes.  Re-reserving refreshes quantities and expiry, and drops
     reservations for stock records no longer in the basket."""
     if minutes is None:
         minutes = settings.XIANGPIN_RESERVATION_MINUTES

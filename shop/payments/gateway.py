@@ -99,6 +99,44 @@ def intent_cancel(intent_id):
     return client().v1.payment_intents.cancel(intent_id)
 
 
+def off_session_intent_params(*, payment, customer_id, payment_method_id):
+    """PaymentIntent parameters charging a saved card without its holder (a
+    crowdfunding pledge at the deadline): the card's Customer, automatic capture."""
+    if payment.method != PaymentMethodCode.CARD:
+        raise ValueError("only a saved card can be charged off-session")
+    return {
+        "amount": payment.amount_fen,
+        "currency": payment.currency.lower(),
+        "payment_method_types": [PaymentMethodCode.CARD],
+        "customer": customer_id,
+        "payment_method": payment_method_id,
+        "off_session": True,
+        "confirm": True,
+        "metadata": {"order_number": payment.order_number, "payment_reference": str(payment.reference),
+                     "payment_attempt": payment.idempotency_key, "purpose": payment.purpose},
+    }
+
+
+def customer_create(*, params, idempotency_key):
+    if not idempotency_key:
+        raise ValueError("a Customer is never created without a stored idempotency key")
+    return client().v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+
+
+def setup_intent_create(*, params, idempotency_key):
+    """A SetupIntent saving a card for later off-session charges (cards only:
+    Alipay and WeChat Pay have no setup mode)."""
+    if set(params.get("payment_method_types") or []) & WALLET_METHODS:
+        raise ValueError("wallets cannot be saved for later charges")
+    if not idempotency_key:
+        raise ValueError("a SetupIntent is never created without a stored idempotency key")
+    return client().v1.setup_intents.create(params=params, options={"idempotency_key": idempotency_key})
+
+
+def setup_intent_retrieve(setup_intent_id):
+    return client().v1.setup_intents.retrieve(setup_intent_id)
+
+
 def refund_create(*, intent_id, amount_fen, idempotency_key, metadata=None):
     if not idempotency_key:
         raise ValueError("a refund is never created without a stored idempotency key")

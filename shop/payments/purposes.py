@@ -14,10 +14,21 @@ event."""
 from django.core.exceptions import ImproperlyConfigured
 
 _SETTLERS = {}
+_PAGES = {}
 
 
-def register(purpose, settle_function):
+def register(purpose, settle_function, page_url=None):
+    """``page_url(payment)``, if given: the page the customer is sent to once
+    the payment is paid, or when they cancel it (the pay views' "done")."""
     _SETTLERS[purpose] = settle_function
+    if page_url is not None:
+        _PAGES[purpose] = page_url
+
+
+def page_url(payment):
+    """Where the customer follows a non-order payment (None: nowhere registered)."""
+    function = _PAGES.get(payment.purpose)
+    return function(payment) if function is not None else None
 
 
 def settle(payment):

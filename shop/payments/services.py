@@ -160,12 +160,17 @@ def payment_attempt_next(*, payment):
     payment = OnlinePayment.objects.select_for_update().get(pk=payment.pk)
     if payment.is_paid or payment.order_id is not None:
         return payment
-    if payment.status == Status.CANCELED or payment.basket is None or payment.basket.status != payment.basket.FROZEN:
-        raise PaymentError(_("支付已取消，请返回购物车重新结算"))
-    try:
-        basket_reserve(basket=payment.basket)  # again if a failure released it; else a fresh expiry
-    except BasketStockUnavailable as exc:
-        raise PaymentError(str(exc)) from exc
+    if payment.purpose != PaymentPurpose.ORDER:
+        # No basket: what the payment is for is held by its own app.
+        if payment.status == Status.CANCELED:
+            raise PaymentError(_("支付已取消"))
+    else:
+        if payment.status == Status.CANCELED or payment.basket is None or payment.basket.status != payment.basket.FROZEN:
+            raise PaymentError(_("支付已取消，请返回购物车重新结算"))
+        try:
+            basket_reserve(basket=payment.basket)  # again if a failure released it; else a fresh expiry
+        except BasketStockUnavailable as exc:
+            raise PaymentError(str(exc)) from exc
     payment.idempotency_key = new_key("pi")
     payment.attempt_card = ""
     payment.intent_id = None
@@ -315,6 +320,9 @@ def payment_abandon(*, payment):
             return payment_observe(payment_id=payment.pk, observation=observation)
     payment.status = Status.CANCELED
     payment.save(update_fields=["status", "updated"])
+    if payment.purpose != PaymentPurpose.ORDER:
+        purposes.settle(payment)  # its app lets go of what the payment held
+        return payment
     _release(payment)
     if payment.basket is not None and payment.basket.status == payment.basket.FROZEN:
         payment.basket.thaw()

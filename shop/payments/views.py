@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services
-from .models import OnlinePayment, PaymentMethodCode
+from . import purposes, services
+from .models import OnlinePayment, PaymentMethodCode, PaymentPurpose
 
 SESSION_KEY = "online_payments"
 
@@ -32,7 +32,17 @@ def _payment_for(request, reference):
     return payment
 
 
+def _is_done(payment):
+    """An order payment is done when its order is placed; another (a pre-sale
+    deposit or balance, a pledge) once it is paid: its app says what follows."""
+    if payment.purpose == PaymentPurpose.ORDER:
+        return payment.order_id is not None
+    return payment.is_paid
+
+
 def _done_url(request, payment):
+    if payment.purpose != PaymentPurpose.ORDER:
+        return purposes.page_url(payment) or "/"
     request.session["checkout_order_id"] = payment.order_id
     return reverse("checkout:thank-you")
 
@@ -53,7 +63,7 @@ def wallet_redirect_url(next_action):
 
 def pay(request, reference):
     payment = _payment_for(request, reference)
-    if payment.order_id:
+    if _is_done(payment):
         return redirect(_done_url(request, payment))
     context = {"payment": payment, "stripe_js_url": settings.STRIPE_JS_URL,
                "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "next_action": None}
@@ -66,7 +76,7 @@ def pay(request, reference):
             context["error"] = str(exc)
         else:
             payment = services.payment_observe_intent(payment=payment, intent=intent)
-            if payment.order_id:
+            if _is_done(payment):
                 return redirect(_done_url(request, payment))
             next_action = (intent.to_dict().get("next_action") or {})
             redirect_url = wallet_redirect_url(next_action)
@@ -81,7 +91,7 @@ def pay_card(request, reference):
     payment = _payment_for(request, reference)
     if payment.method != PaymentMethodCode.CARD:
         raise Http404
-    if payment.order_id:
+    if _is_done(payment):
         return JsonResponse({"redirect": _done_url(request, payment)})
     card = request.POST.get("card", "")
     if not payment.intent_id and not card.startswith(("card_", "pm_")):
@@ -91,7 +101,7 @@ def pay_card(request, reference):
     except services.PaymentError as exc:
         return JsonResponse({"error": str(exc)}, status=402)
     payment = services.payment_observe_intent(payment=payment, intent=intent)
-    if payment.order_id:
+    if _is_done(payment):
         return JsonResponse({"redirect": _done_url(request, payment)})
     if payment.status == payment.Status.REQUIRES_ACTION:
         return JsonResponse({"client_secret": payment.client_secret})
@@ -102,9 +112,9 @@ def pay_card(request, reference):
 
 def pay_return(request, reference):
     payment = _payment_for(request, reference)
-    if not payment.order_id:
+    if not _is_done(payment):
         payment = services.payment_sync(payment=payment)
-    if payment.order_id:
+    if _is_done(payment):
         return redirect(_done_url(request, payment))
     if payment.status in (payment.Status.FAILED, payment.Status.CANCELED):
         messages.error(request, _("支付未成功，您可以重新支付或返回购物车"))
@@ -114,10 +124,10 @@ def pay_return(request, reference):
 
 def pay_status(request, reference):
     payment = _payment_for(request, reference)
-    if not payment.order_id and payment.intent_id:
+    if not _is_done(payment) and payment.intent_id:
         payment = services.payment_sync(payment=payment)
     body = {"status": payment.status, "label": payment.get_status_display()}
-    if payment.order_id:
+    if _is_done(payment):
         body["redirect"] = _done_url(request, payment)
     if payment.problem:
         body["problem"] = payment.problem
@@ -128,7 +138,10 @@ def pay_status(request, reference):
 def pay_cancel(request, reference):
     payment = _payment_for(request, reference)
     payment = services.payment_abandon(payment=payment)
-    if payment.order_id:
+    if _is_done(payment):
+        return redirect(_done_url(request, payment))
+    if payment.purpose != PaymentPurpose.ORDER:
+        messages.info(request, _("已取消支付"))
         return redirect(_done_url(request, payment))
     basket = payment.basket
     if basket is not None and request.basket.id != basket.id:

@@ -7,6 +7,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F401,F403
 
+from shop.campaigns.themes import campaign_theme_folders
 from shop.fulfilment.statuses import ORDER_STATUS_PIPELINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -110,6 +111,9 @@ INSTALLED_APPS = [
     "shop.payments.apps.PaymentsConfig",
     "shop.harvest.apps.HarvestConfig",
     "shop.attribution.apps.AttributionConfig",
+    "shop.campaigns.apps.CampaignsConfig",
+    "shop.presale.apps.PresaleConfig",
+    "shop.crowdfunding.apps.CrowdfundingConfig",
     "shop.traceability.apps.TraceabilityConfig",
     "shop.backoffice",
     "cms",
@@ -133,10 +137,16 @@ MIDDLEWARE = [
 ROOT_URLCONF = "shop.urls"
 WSGI_APPLICATION = "shop.wsgi.application"
 
+# Themes (shop.campaigns.themes): themes/default is the store's look; every other folder
+# with a theme.json is a campaign theme that re-skins the store while its campaign is live.
+THEMES_DIR = BASE_DIR / "themes"
+CAMPAIGN_THEMES = campaign_theme_folders(THEMES_DIR)
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "themes" / "default" / "templates"],
+        # The default theme, then each campaign theme's templates (only campaigns/themes/<name>/ in them).
+        "DIRS": [THEMES_DIR / "default" / "templates", *(THEMES_DIR / name / "templates" for name in CAMPAIGN_THEMES)],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -150,6 +160,7 @@ TEMPLATES = [
                 "shop.core.context_processors.lazy_notifications",
                 "oscar.core.context_processors.metadata",
                 "shop.core.context_processors.page_cache",
+                "shop.campaigns.context_processors.live_campaign",
             ],
         },
     },
@@ -205,7 +216,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
-STATICFILES_DIRS = [BASE_DIR / "themes" / "default" / "static"]
+# A campaign theme's static files are served under themes/<name>/.
+STATICFILES_DIRS = [THEMES_DIR / "default" / "static",
+                    *((f"themes/{name}", THEMES_DIR / name / "static") for name in CAMPAIGN_THEMES)]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGES = {
@@ -232,6 +245,7 @@ XIANGPIN_PICKUP_RETURN_DAYS = int(env("XIANGPIN_PICKUP_RETURN_DAYS", "7"))
 OSCAR_SHOP_NAME = _("乡品通")
 OSCAR_SHOP_TAGLINE = _("广东扶贫农产品")
 OSCAR_HOMEPAGE = "/"
+OSCAR_DYNAMIC_CLASS_LOADER = "shop.core.loading.class_loader"  # campaign prices (shop.campaigns.strategy)
 OSCAR_DEFAULT_CURRENCY = "CNY"
 OSCAR_CURRENCY_FORMAT = {"CNY": {"format": "¥#,##0.00"}}
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
@@ -303,6 +317,14 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
         ],
     },
     {
+        "label": _("营销活动"),
+        "icon": "fas fa-bullhorn",
+        "children": [
+            {"label": _("节庆活动"), "url_name": "backoffice:campaign-list"},
+            {"label": _("预售"), "url_name": "backoffice:presale-list"},
+        ],
+    },
+    {
         "label": _("监测统计"),
         "icon": "fas fa-chart-bar",
         "children": [
@@ -311,3 +333,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
     },
 ]
 # --- end of dashboard navigation ---------------------------------------------
+OSCAR_DASHBOARD_NAVIGATION.append({  # crowdfunding (shop.crowdfunding)
+    "label": _("众筹认养"),
+    "icon": "fas fa-hand-holding-heart",
+    "children": [{"label": _("众筹项目"), "url_name": "backoffice:crowdfunding-project-list"}],
+})

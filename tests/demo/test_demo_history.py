@@ -15,8 +15,19 @@ from shop.attribution.models import LedgerEntry, LineAllocation
 from shop.brands.models import ProductOrigin
 from shop.core.demo import harvest_data
 from shop.core.demo.catalogue_specs import product_specs
-from shop.core.demo.harvest import demo_plan
-from shop.core.demo.sales_plan import NUMBER_BASE, ProductInfo, order_count, sales_plan
+from shop.core.demo.harvest import demo_plan, history_orders
+from shop.core.demo.sales_plan import (
+    AWAITING_WAVE,
+    FULFILMENT_SHOWCASE,
+    IN_TRANSIT,
+    NUMBER_BASE,
+    READY,
+    SHOWCASE_POINT,
+    WAVE_PACKING_HOUR,
+    ProductInfo,
+    order_count,
+    sales_plan,
+)
 from shop.fulfilment.models import OrderPickup
 from shop.harvest.models import HarvestBatch, TraceEvent
 from shop.producers.models import Membership
@@ -133,9 +144,11 @@ class TestBatches:
 class TestOrders:
     def test_order_history(self, seeded):
         plan = demo_plan()
-        orders = list(Order.objects.select_related("pickup__service_point"))
+        # The history only: the campaign, pre-sale and crowdfunding stages add orders of today.
+        orders = list(history_orders().select_related("pickup__service_point"))
         assert len(orders) == len(plan.orders)
-        assert order_count(PRODUCTS) * 0.8 <= len(orders) <= order_count(PRODUCTS) + 1
+        # The plan's orders, the consumer's latest and the fulfilment walk-through's.
+        assert order_count(PRODUCTS) * 0.8 <= len(orders) <= order_count(PRODUCTS) + 1 + len(FULFILMENT_SHOWCASE)
         assert {o.number for o in orders} == {str(NUMBER_BASE + n) for n in range(1, len(orders) + 1)}
         today = timezone.localdate()
         start = plan.start
@@ -150,7 +163,7 @@ class TestOrders:
             assert order.pickup.recipient_phone.startswith("1370000")
         dated = {o.number: o.date_placed for o in orders}
         assert [p.number for p in plan.orders] == sorted(dated, key=lambda n: (dated[n], n))
-        assert Source.objects.filter(source_type__code="pay-at-pickup").count() == len(orders)
+        assert Source.objects.filter(source_type__code="pay-at-pickup", order__in=history_orders()).count() == len(orders)
         assert len({o.guest_email for o in orders if o.guest_email}) >= 10
         assert 0 < sum(1 for o in orders if o.user_id) < len(orders) / 4
 
@@ -161,9 +174,9 @@ class TestOrders:
                 assert pickup.service_point.has_cold_storage
 
     def test_ledger_is_dated_like_its_orders_and_exact(self, seeded):
-        lines = Line.objects.select_related("order")
+        lines = Line.objects.filter(order__in=history_orders()).select_related("order")
         entries = defaultdict(list)
-        for entry in LedgerEntry.objects.all():
+        for entry in LedgerEntry.objects.filter(line__order__in=history_orders()):
             entries[entry.line_id].append(entry)
         for line in lines:
             sales = [e for e in entries[line.pk] if e.kind == "sale"]
@@ -178,7 +191,8 @@ class TestOrders:
         assert len(months) >= 12
 
     def test_no_line_comes_from_a_later_or_spoilt_batch(self, seeded):
-        allocations = LineAllocation.objects.select_related("batch__product__origin__brand", "line__order")
+        allocations = LineAllocation.objects.filter(line__order__in=history_orders()).select_related(
+            "batch__product__origin__brand", "line__order")
         assert allocations.exists()
         for allocation in allocations:
             placed = timezone.localtime(allocation.line.order.date_placed).date()
@@ -221,7 +235,7 @@ class TestOrders:
             assert row["total"] < 0
 
     def test_consumer_latest_order_shows_consented_households(self, seeded):
-        latest = Order.objects.filter(user__username="consumer@xiangpin.demo").order_by("-date_placed").first()
+        latest = history_orders().filter(user__username="consumer@xiangpin.demo").order_by("-date_placed").first()
         assert latest is not None and latest.status == "待发货"
         assert timezone.localtime(latest.date_placed).date() == timezone.localdate() - datetime.timedelta(days=1)
         [line] = latest.lines.all()
@@ -304,3 +318,47 @@ def test_plan_showcase_and_aftercare(default_plan):
     for order in cancelled:
         assert not any(line.batch is not None and line.batch.is_fresh for line in order.lines)
     assert all(o.cancelled_at < datetime.datetime(2026, 12, 3, tzinfo=TZ) for o in cancelled)
+
+
+def _staged(plan):
+    return [(o.stage, o.placed_at, o.is_consumer, o.point_code, [(line.sku, line.quantity) for line in o.lines])
+            for o in plan.orders if o.stage]
+
+
+def test_plan_fulfilment_walk_through(default_plan):
+    def at(day, hour, minute, second):
+        return datetime.datetime(2026, 12, day, hour, minute, second, tzinfo=TZ)
+
+    assert _staged(default_plan) == [
+        (IN_TRANSIT, at(1, 10, 5, 12), False, SHOWCASE_POINT, [("XP01-0002", 2)]),
+        (IN_TRANSIT, at(1, 14, 31, 48), False, SHOWCASE_POINT, [("XP01-0003", 1)]),
+        (READY, at(1, 20, 14, 37), True, SHOWCASE_POINT, [("XP01-0001", 1)]),
+        (AWAITING_WAVE, at(2, 9, 12, 40), False, SHOWCASE_POINT, [("XP01-0004", 1)]),
+        (AWAITING_WAVE, at(2, 12, 47, 5), False, SHOWCASE_POINT, [("XP01-0005", 1)]),
+        (AWAITING_WAVE, at(2, 16, 23, 51), False, SHOWCASE_POINT, [("XP01-0006", 1)]),
+    ]
+    staged = [o for o in default_plan.orders if o.stage]
+    assert {o.email for o in staged if o.is_consumer} == {harvest_data.CONSUMER_EMAIL}
+    assert len({o.email for o in staged}) == 6
+    assert not any(o.cancelled_at or o.refund or o.is_showcase for o in staged)
+    assert all(o.lines[0].batch.sells_on(o.placed_at.date()) for o in staged)
+
+
+def test_plan_walk_through_off_season_uses_the_first_subject_selling():
+    """No pomelo sells in June: the walk-through's orders are of one other subject."""
+    plan = sales_plan(_default_products(), today=datetime.date(2026, 6, 15), tz=TZ, orders=order_count(220))
+    staged = [o for o in plan.orders if o.stage]
+    assert [(o.stage, o.placed_at.date()) for o in staged] == [
+        (IN_TRANSIT, datetime.date(2026, 6, 13)), (IN_TRANSIT, datetime.date(2026, 6, 13)),
+        (READY, datetime.date(2026, 6, 13)), (AWAITING_WAVE, datetime.date(2026, 6, 14)),
+        (AWAITING_WAVE, datetime.date(2026, 6, 14)), (AWAITING_WAVE, datetime.date(2026, 6, 14))]
+    assert {o.lines[0].sku[:5] for o in staged} == {"XP02-"}
+
+
+def test_plan_cancels_before_the_next_mornings_wave(default_plan):
+    cancelled = [o for o in default_plan.orders if o.cancelled_at]
+    assert cancelled
+    for order in cancelled:
+        next_day = order.placed_at.date() + datetime.timedelta(days=1)
+        packing = datetime.datetime(next_day.year, next_day.month, next_day.day, WAVE_PACKING_HOUR, tzinfo=TZ)
+        assert order.placed_at + datetime.timedelta(hours=2) <= order.cancelled_at < packing

@@ -25,11 +25,23 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+# localstripe keeps its state in one file, /tmp/localstripe.pickle, shared by every
+# instance on the machine: two test runs at once truncate it under each other (a
+# new instance then dies reading an empty file) and an old run's objects leak into
+# the next. Each test session's instance keeps its state in memory only.
+LOCALSTRIPE_IN_MEMORY = (
+    "import runpy, sys; from localstripe import resources; "
+    "resources.Store.try_load_from_disk = lambda self: None; "
+    "resources.Store.dump_to_disk = lambda self: None; "
+    "sys.argv[0] = 'localstripe'; runpy.run_module('localstripe', run_name='__main__')"
+)
+
+
 @pytest.fixture(scope="session")
 def localstripe_url():
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
+        [sys.executable, "-c", LOCALSTRIPE_IN_MEMORY, "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

@@ -1,8 +1,11 @@
 """Every back-office screen, in menu order."""
 from .brands import BrandScreen, ProductOriginScreen
+from .campaigns import CampaignScreen
+from .crowdfunding import CrowdfundingProjectScreen
 from .delivery_rates import DeliveryRateScreen
 from .harvest import HarvestBatchScreen, PointBatchScreen
 from .pickup import PickupScreen
+from .presales import PreSaleScreen
 from .producers import HouseholdScreen, MarketSubjectScreen
 from .regions import CityScreen, CountyScreen, ServicePointScreen, TownshipScreen, VillageScreen
 from .refunds import OrderRefundScreen
@@ -26,4 +29,7 @@ SCREENS = (
     DeliveryWaveScreen(),
     PickupScreen(),
     DeliveryRateScreen(),
+    CampaignScreen(),
+    PreSaleScreen(),
+    CrowdfundingProjectScreen(),
 )

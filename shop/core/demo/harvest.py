@@ -88,9 +88,14 @@ def demo_plan(products=None):
     return _plans[key]
 
 
+def history_orders():
+    """The demo's order history (numbers 800001…)."""
+    return Order.objects.filter(number__regex=rf"^{str(NUMBER_BASE)[0]}[0-9]{{5}}$")
+
+
 def history_exists() -> bool:
     """Whether the demo's order history has been written (then the plan is history too)."""
-    return Order.objects.filter(number__regex=rf"^{str(NUMBER_BASE)[0]}[0-9]{{5}}$").exists()
+    return history_orders().exists()
 
 
 def _money(value) -> Decimal:

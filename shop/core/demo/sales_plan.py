@@ -19,6 +19,12 @@ Rules that keep the history plausible and the ledger meaningful:
 - About one product in seven has no batch at all: its sales are unattributed.
 - Orders follow a growing trend (about 30 % a year) with the campaign peaks of
   年货节, 扶贫日 (17 October) and 双11.
+- A cancellation comes before the next morning's delivery wave packs the
+  order (``shop.core.demo.fulfilment``); a refund after the order was collected.
+- A few recent orders at the demo pickup point are staged for the fulfilment
+  walk-through (``OrderPlan.stage``): orders of the demo cooperative still
+  awaiting a wave, a wave on its way, and one of the demo consumer's orders
+  ready for pickup.
 """
 import datetime
 import math
@@ -40,6 +46,24 @@ CANCEL_SHARE = 0.03
 REFUND_SHARE = 0.025
 NO_BATCH_CAP = 15  # units of a batch-less product sold at most (its stock is at least 20)
 SHOWCASE_SUBJECT = "mx-yanyang-jinyou"  # the demo cooperative account's subject
+SHOWCASE_POINT = "gz-th-liede"  # the demo pickup staff account's point
+# Waves pack the orders of the day before at this hour (shop.core.demo.fulfilment);
+# a cancellation comes before it.
+WAVE_PACKING_HOUR = 7
+
+# OrderPlan.stage of the fulfilment walk-through's orders.
+AWAITING_WAVE = "awaiting_wave"  # 待发货: the cooperative packs them into a wave in the demo
+IN_TRANSIT = "in_transit"  # in a shipped wave the pickup staff receive in the demo
+READY = "ready"  # 待取货: the demo consumer's order, handed over in the demo
+# (stage, days before today, time placed, the demo consumer's?)
+FULFILMENT_SHOWCASE = (
+    (READY, 2, (20, 14, 37), True),
+    (IN_TRANSIT, 2, (10, 5, 12), False),
+    (IN_TRANSIT, 2, (14, 31, 48), False),
+    (AWAITING_WAVE, 1, (9, 12, 40), False),
+    (AWAITING_WAVE, 1, (12, 47, 5), False),
+    (AWAITING_WAVE, 1, (16, 23, 51), False),
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +129,7 @@ class OrderPlan:
     cancelled_at: datetime.datetime | None = None
     refund: RefundPlan | None = None
     is_showcase: bool = False
+    stage: str = ""  # one of the fulfilment walk-through's stages, or ""
 
 
 @dataclass
@@ -379,18 +404,57 @@ def _showcase(plan, products, consumer_point, today, tz):
     return None
 
 
+def _fulfilment_showcase(plan, products, pool, today, tz):
+    """The orders of the fulfilment walk-through (``FULFILMENT_SHOWCASE``) at the
+    demo pickup point, of the demo cooperative's products selling then (else of
+    the first market subject with products selling then), one line each."""
+    days = sorted({today - datetime.timedelta(days=back) for _stage, back, _time, _consumer in FULFILMENT_SHOWCASE})
+
+    def selling(product, day):
+        return [batch for batch in plan.batches.get(product.sku, ()) if batch.sells_on(day)]
+
+    candidates = [product for product in products if all(selling(product, day) for day in days)]
+    if not candidates:
+        return []
+    subject = min(candidates, key=lambda p: (p.subject_code != SHOWCASE_SUBJECT, p.sku)).subject_code
+    candidates = [product for product in candidates if product.subject_code == subject]
+    rng = random.Random(f"fulfilment-showcase-{today}")
+    orders = []
+    for index, (stage, back, (hour, minute, second), is_consumer) in enumerate(FULFILMENT_SHOWCASE):
+        day = today - datetime.timedelta(days=back)
+        product = candidates[index % len(candidates)]
+        if is_consumer:
+            email, (name, phone) = data.CONSUMER_EMAIL, data.CONSUMER_RECIPIENT
+        else:
+            guest = pool[1 + index % (len(pool) - 1)]
+            email, name, phone = guest.email, guest.name, guest.phone
+        quantity = rng.choice([1, 1, 2]) if product.price < 90 else 1
+        orders.append(OrderPlan(
+            placed_at=datetime.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz), email=email,
+            is_consumer=is_consumer, recipient_name=name, recipient_phone=phone, point_code=SHOWCASE_POINT,
+            lines=[LinePlan(product.sku, quantity, selling(product, day)[-1])], stage=stage,
+        ))
+    return orders
+
+
 def _cancellable(order):
-    return not order.is_showcase and not any(line.batch is not None and line.batch.is_fresh for line in order.lines)
+    return (not order.is_showcase and not order.stage
+            and not any(line.batch is not None and line.batch.is_fresh for line in order.lines))
 
 
 def _cancel_at(order, rng, cutoff):
+    """A few hours after the order, and before the next morning's wave packs it."""
     at = order.placed_at + datetime.timedelta(hours=rng.randint(2, 20))
+    next_day = order.placed_at.date() + datetime.timedelta(days=1)
+    packing = datetime.datetime(next_day.year, next_day.month, next_day.day, WAVE_PACKING_HOUR,
+                                tzinfo=order.placed_at.tzinfo)
+    at = min(at, packing - datetime.timedelta(minutes=10 + order.placed_at.minute))
     return at if at < cutoff else None
 
 
 def _refund_for(order, rng, cutoff):
     at = order.placed_at + datetime.timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 8))
-    if order.is_showcase or at >= cutoff:
+    if order.is_showcase or order.stage or at >= cutoff:
         return None
     index = rng.randrange(len(order.lines))
     units = 1 if order.lines[index].quantity > 1 and rng.random() < 0.5 else 0
@@ -482,6 +546,7 @@ def sales_plan(products: list[ProductInfo], *, today: datetime.date, tz, orders:
                 order.email, order.is_consumer = guest.email, False
                 order.recipient_name, order.recipient_phone = guest.name, guest.phone
         plan.orders.append(showcase)
+    plan.orders += _fulfilment_showcase(plan, products, pool, today, tz)
     plan.orders.sort(key=lambda order: order.placed_at)
     for serial, order in enumerate(plan.orders, start=1):
         order.number = str(NUMBER_BASE + serial)

@@ -9,6 +9,10 @@ from oscar.core.loading import get_model
 from tqdm import tqdm
 
 from shop.brands.models import Brand, ProductOrigin
+from shop.campaigns.demo import campaign_seed_demo
+from shop.crowdfunding.demo import crowdfunding_seed_demo
+from shop.fulfilment.rates import rates_seed_demo
+from shop.presale.demo import presale_seed_demo
 from shop.producers.models import Household, MarketSubject, Membership
 from shop.regions.models import City, County, ServicePoint, Township, Village
 
@@ -16,6 +20,7 @@ from .accounts import DEMO_PASSWORD, seed_accounts
 from .brands import seed_brands
 from .catalogue import seed_products
 from .cms_pages import seed_cms
+from .fulfilment import seed_fulfilment, waves_to_seed
 from .harvest import demo_plan, demo_products, history_exists, seed_harvest
 from .households import seed_households
 from .orders import seed_orders
@@ -82,6 +87,7 @@ def seed_demo(*, households=DEFAULT_HOUSEHOLDS, products=DEFAULT_PRODUCTS, out=N
     _run(report, stages, "市场主体（合作社、龙头企业、创业带头人）", seed_market_subjects)
     _run(report, stages, "建档立卡贫困户", seed_households, households, total=households)
     _run(report, stages, "商品（含库存、产地认定、图片）", seed_products, products, total=products)
+    _run(report, stages, "运费标准与商品重量", rates_seed_demo)
     _run(report, stages, "内容页面（首页、关于、故事）", seed_cms)
 
     def accounts_stage():
@@ -92,6 +98,10 @@ def seed_demo(*, households=DEFAULT_HOUSEHOLDS, products=DEFAULT_PRODUCTS, out=N
     history = history_exists()
     _run(report, stages, "采收批次与流通事件", seed_harvest, total=0 if history else len(demo_products()))
     _run(report, stages, "历史订单与收益归属", seed_orders, total=0 if history else len(demo_plan().orders))
+    _run(report, stages, "配送波次、到货签收与自提交付", seed_fulfilment, total=waves_to_seed())
+    _run(report, stages, "节庆活动（年货节限量抢购）", campaign_seed_demo)
+    _run(report, stages, "预售（定金与尾款）", presale_seed_demo)
+    _run(report, stages, "众筹认养项目与支持者", crowdfunding_seed_demo)
     return report
 
 
@@ -105,7 +115,7 @@ def model_counts() -> dict[str, int]:
     from wagtail.models import Page
 
     from shop.attribution.models import LedgerEntry, LineAllocation
-    from shop.fulfilment.models import OrderPickup
+    from shop.fulfilment.models import DeliveryRate, DeliveryWave, OrderPickup
     from shop.harvest.models import BatchContribution, HarvestBatch, TraceEvent
 
     models = [
@@ -116,6 +126,7 @@ def model_counts() -> dict[str, int]:
         ("CMS 页面", Page), ("故事与新闻", StoryPage), ("用户", get_user_model()),
         ("采收批次", HarvestBatch), ("农户供货", BatchContribution), ("流通事件", TraceEvent),
         ("订单", get_model("order", "Order")), ("订单行", get_model("order", "Line")), ("订单自提信息", OrderPickup),
+        ("运费标准", DeliveryRate), ("配送波次", DeliveryWave),
         ("批次分配", LineAllocation), ("收益归属台账", LedgerEntry),
     ]
     counts = {label: model.objects.count() for label, model in models}
