@@ -45,11 +45,11 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(1, str(ROOT))
 
 import _db  # noqa: E402
+import _env  # noqa: E402
 import _server  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/xiangpin_bench_flash"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
-BENCH_SECRET_KEY = "xiangpin-bench-only-secret-key-not-for-production-0123456789abcdef"
 RATIO_BAR = 0.50
 CAMPAIGN_SLUG_PREFIX = "bench-flash-"
 
@@ -71,24 +71,8 @@ def parse_args(argv=None):
 
 
 def child_env(args) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    var = ROOT / "var" / "bench"
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "shop.settings.production",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "CACHE_KEY_PREFIX": "xiangpin-bench-flash",
-        "SECRET_KEY": BENCH_SECRET_KEY,
-        "SECURE_SSL_REDIRECT": "0",
-        "DEBUG": "0",
-        "XIANGPIN_BENCH_VIEWS": "1",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "STATIC_ROOT": str(var / "static"),
-        "MEDIA_ROOT": str(var / "media"),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-    })
-    return env
+    return _env.child_env(root=ROOT, settings="shop.settings.production", database_url=args.database_url,
+                          redis_url=args.redis_url, cache_prefix="xiangpin-bench-flash")
 
 
 # --- in-process set-up (Django loaded with the bench settings) -------------------------------

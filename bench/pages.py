@@ -38,6 +38,7 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(1, str(ROOT))
 
 import _db  # noqa: E402
+import _env  # noqa: E402
 import _inproc  # noqa: E402
 import _server  # noqa: E402
 import _wrk  # noqa: E402
@@ -45,9 +46,6 @@ import _wrk  # noqa: E402
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/xiangpin_bench"
 DEFAULT_DB_QUICK = "postgres://postgres@127.0.0.1:5432/xiangpin_bench_quick"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/3"
-# Fixed, so that sessions made in this process are valid in gunicorn and the
-# household data the seeder encrypted stays readable between runs. Bench only.
-BENCH_SECRET_KEY = "xiangpin-bench-only-secret-key-not-for-production-0123456789abcdef"
 
 THROUGHPUT_PAGES = ("home", "brand", "catalogue", "product")
 QUERY_BAR_PAGES = ("product", "brand", "catalogue")
@@ -95,24 +93,8 @@ def parse_args(argv=None):
 
 
 def child_env(args) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    var = ROOT / "var" / "bench"
-    env.update({
-        "DJANGO_SETTINGS_MODULE": args.settings,
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "CACHE_KEY_PREFIX": "xiangpin-bench",
-        "SECRET_KEY": BENCH_SECRET_KEY,
-        "SECURE_SSL_REDIRECT": "0",
-        "DEBUG": "0",
-        "XIANGPIN_BENCH_VIEWS": "1",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "STATIC_ROOT": str(var / "static"),
-        "MEDIA_ROOT": str(var / "media"),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-    })
-    return env
+    return _env.child_env(root=ROOT, settings=args.settings, database_url=args.database_url,
+                          redis_url=args.redis_url, cache_prefix="xiangpin-bench")
 
 
 def _ratio(a, b):
