@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "shop.campaigns.apps.CampaignsConfig",
     "shop.presale.apps.PresaleConfig",
     "shop.crowdfunding.apps.CrowdfundingConfig",
+    "catalog_sync.apps.CatalogSyncConfig",
     "shop.traceability.apps.TraceabilityConfig",
     "shop.backoffice",
     "cms",
