@@ -67,8 +67,9 @@ def basket_keep_submitted_if_ordered(*, basket_id):
 
 
 def _basket_not_yet_ordered(basket):
-    """Lock the basket's row (after its stock records: payment_start takes them in
-    that order too) and refuse a basket that has become an order meanwhile."""
+    """Lock the basket's row, first of all (``NO KEY UPDATE``: the foreign-key checks
+    of reservations being written for it do not wait on it), and refuse a basket
+    that has become an order meanwhile."""
     list(Basket.objects.select_for_update(no_key=True).filter(pk=basket.pk).values_list("pk", flat=True))
     number = basket_order_number(basket_id=basket.pk)
     if number:
@@ -86,6 +87,23 @@ def _delivery_record(*, order, choice, service_point):
         order=order, service_point=service_point, recipient_name=choice.recipient_name,
         recipient_phone=choice.recipient_phone,
     )
+
+
+class _LockLastOrderCreator(OrderCreator):
+    """Oscar's OrderCreator with the stock allocation left to ``order_create``,
+    which does it last: the rows every buyer of a product contends for (its
+    stock record, its campaign quota, its harvest batch) are locked only for the
+    few statements before the commit, not while the order's rows are written."""
+
+    def update_stock_records(self, line):
+        pass
+
+    def allocate_stock(self, order):
+        lines = [line for line in order.lines.select_related("stockrecord", "product__product_class",
+                                                             "product__parent__product_class")
+                 if line.stockrecord_id is not None]
+        for line in sorted(lines, key=lambda line: line.stockrecord_id):
+            super().update_stock_records(line)
 
 
 class _LaterStockOrderCreator(OrderCreator):
@@ -110,23 +128,27 @@ def order_create(*, basket, user, choice: DeliveryChoice, order_number, total, s
     service_point = choice.service_point() if choice.is_pickup else None
     if choice.is_pickup and service_point is None:
         raise UnableToPlaceOrder(_("您选择的自提点已停止服务，请重新选择"))
+    creator = _LockLastOrderCreator() if attribute else _LaterStockOrderCreator()
     try:
         with stock_placement_atomic(basket=basket):
-            if attribute:
-                basket_stock_ensure(basket=basket, lock=True)
             _basket_not_yet_ordered(basket)
             if shipping_address is not None:
                 shipping_address.save()
-            order = (OrderCreator() if attribute else _LaterStockOrderCreator()).place_order(
+            order = creator.place_order(
                 basket=basket, total=total, shipping_method=shipping_method, shipping_charge=shipping_charge,
                 user=user if user is not None and user.is_authenticated else None,
                 shipping_address=shipping_address, order_number=order_number,
                 status=status or initial_order_status(), surcharges=surcharges, **order_kwargs,
             )
-            campaign_order_record(order=order, basket=basket)
             _delivery_record(order=order, choice=choice, service_point=service_point)
             if on_created is not None:
                 on_created(order)
+            # Last, under the row locks (stock records, then campaign products, in pk order):
+            # the locked re-check, the allocation, the quota and the batches.
+            if attribute:
+                basket_stock_ensure(basket=basket, lock=True)
+                creator.allocate_stock(order)
+            campaign_order_record(order=order, basket=basket)
             if attribute:
                 order_attribute(order=order)
             basket_reservation_consume(basket=basket)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from shop.campaigns.models import CampaignOrderLine, CustomerPurchase
+from shop.checkout.placement import basket_order_number
 from shop.inventory.models import StockReservation
 from shop.payments import services
 from shop.payments.models import OnlinePayment, OnlineRefund
@@ -50,6 +51,7 @@ SESSIONS = 5
 CHECKOUTS = 20
 LIMIT = 2
 EMPTY_BASKET = "在结算之前您需要添加一些物品到购物篮"  # Oscar's, once the basket is an order
+ALREADY_ORDERED = "该购物车已提交为订单 {number}，请勿重复下单。"  # a second placement of the same basket
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
@@ -62,6 +64,9 @@ def outcome_of(response, *, limit_message):
         return "order"
     if response.status_code == 200 and response.context["error"] == limit_message:
         return "limit at placement"
+    if response.status_code == 200 and response.context["error"] == ALREADY_ORDERED.format(
+            number=basket_order_number(basket_id=response.context["basket"].pk)):
+        return "basket already ordered"
     if response.status_code == 302 and response.url == reverse("basket:summary"):
         shown = warnings_and_errors(response)
         if shown == [limit_message]:
