@@ -7,3 +7,8 @@ class CatalogSyncConfig(AppConfig):
     label = "catalog_sync"
     verbose_name = _("渠道同步")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import receivers
+
+        receivers.connect()

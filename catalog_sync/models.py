@@ -18,7 +18,8 @@ class Platform(models.TextChoices):
 
 class Channel(models.Model):
     """One pavilion we sell in.  Credentials come from the environment
-    (``CATALOG_SYNC_<CODE>_APP_SECRET`` …) or, failing that, the encrypted fields here."""
+    (``CATALOG_SYNC_<CODE>_APP_SECRET`` …) or, failing that, the encrypted fields here
+    (NULL when empty: the encrypted field stores an empty value as NULL)."""
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=80)
@@ -26,9 +27,9 @@ class Channel(models.Model):
     is_enabled = models.BooleanField(_("启用"), default=True)
     base_url = models.URLField(_("网关地址"), max_length=300, blank=True)
     app_key = models.CharField(_("App Key"), max_length=120, blank=True)
-    app_secret = EncryptedCharField(_("App Secret"), max_length=200, blank=True)
-    access_token = EncryptedCharField(_("Access Token"), max_length=400, blank=True)
-    refresh_token = EncryptedCharField(_("Refresh Token"), max_length=400, blank=True)
+    app_secret = EncryptedCharField(_("App Secret"), max_length=200, blank=True, null=True)
+    access_token = EncryptedCharField(_("Access Token"), max_length=400, blank=True, null=True)
+    refresh_token = EncryptedCharField(_("Refresh Token"), max_length=400, blank=True, null=True)
     shop_id = models.CharField(_("店铺 ID"), max_length=64, blank=True)
     stock_buffer = models.PositiveIntegerField(_("库存缓冲（件）"), default=0,
                                                help_text=_("每个 SKU 留在本店、不推给该渠道的件数"))
@@ -162,6 +163,12 @@ class ImportedOrder(models.Model):
     """An order made on a pavilion, stored once (channel + external id) and
     turned into an order of this store for stock and attribution."""
 
+    class State(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", _("待付款")
+        IMPORTED = "imported", _("已生成订单")
+        CANCELLED = "cancelled", _("已取消")
+        FAILED = "failed", _("无法生成订单")
+
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="imported_orders")
     external_id = models.CharField(_("渠道订单号"), max_length=64)   # a string, always
     order = models.OneToOneField("order.Order", null=True, blank=True, on_delete=models.SET_NULL,
@@ -173,6 +180,10 @@ class ImportedOrder(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
     mapping_version = models.PositiveIntegerField(default=1)   # SKU→household mapping version used
     payload = models.JSONField(default=dict)                    # the platform's order, personal data removed
+    state = models.CharField(_("导入状态"), max_length=20, choices=State.choices, default=State.AWAITING_PAYMENT)
+    # What staff must look at: an unknown SKU (no order made), stock short of a
+    # sale already made on the platform, a cancellation the order can no longer take.
+    problem = models.TextField(_("待处理问题"), blank=True)
 
     class Meta:
         verbose_name = _("渠道订单")

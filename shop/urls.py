@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("shop.traceability.urls")),
     # Stripe posts here: no language prefix, no CSRF token (the signature is checked).
     path("payments/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
+    # The pavilions push order events here (catalog_sync): no language prefix, no CSRF token.
+    path("catalog-sync/", include("catalog_sync.urls")),
 ]
 
 # Reference views for bench/pages.py, only when XIANGPIN_BENCH_VIEWS=1.

@@ -196,6 +196,7 @@ class Simulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True   # else each keep-alive answer waits ~40 ms on a delayed ACK
 
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)

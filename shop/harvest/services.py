@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from catalog_sync.outbox import outbox_mark
 from shop.core.cache import page_cache_invalidate
 from shop.producers.models import Membership
 
@@ -133,6 +134,7 @@ def batch_create(*, product, harvested_on, quantity, inspection_report_number, i
     BatchContribution.objects.bulk_create(_contribution_rows(batch, contributions))
     if batch.is_sellable:
         StockRecord.objects.filter(pk=stockrecord.pk).update(num_in_stock=F("num_in_stock") + quantity)
+        outbox_mark([product.pk], "stock")  # update() sends no post_save: tell the channels
     place = origin.village.name if origin.village_id else origin.county.name
     TraceEvent.objects.bulk_create([
         TraceEvent(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from catalog_sync.outbox import outbox_mark
 from shop.attribution.models import LineAllocation
 from shop.attribution.services import order_attribute
 from shop.core.cache import page_cache_invalidate
@@ -77,6 +78,7 @@ def _allocate(presale_order, batch, now) -> bool:
         if not taken:
             return False
         Line.objects.filter(pk=line.pk).update(num_allocated=quantity)
+        outbox_mark([batch.product_id], "stock")  # update() sends no post_save: tell the channels
         HarvestBatch.objects.filter(pk=batch.pk).update(quantity_allocated=F("quantity_allocated") + quantity)
         LineAllocation.objects.create(line=line, batch=batch, quantity=quantity)
         order_attribute(order=order, occurred_at=now)

@@ -276,6 +276,20 @@ WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 
 # Background jobs run in process on the embedded default.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "")
+# Without a broker every task runs in process, at once (and its errors reach the caller).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged only once it has finished; one whose worker died is run again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers a message not acknowledged within this many seconds (a worker killed
+# mid-task); every retry delay stays well below it (catalog_sync.tasks.MAX_RETRY_DELAY).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_TIMEZONE = "Asia/Shanghai"
+# Absolute links and image URLs pushed to external channels (catalog_sync).
+CATALOG_SYNC_PUBLIC_URL = env("CATALOG_SYNC_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
