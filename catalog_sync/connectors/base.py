@@ -210,7 +210,7 @@ class Connector(Protocol):
     max_order_window: timedelta
     caps: frozenset[str]      # "native_batch", "draft_audit", "push", "incr_stock", "file"
 
-    def push_listings(self, batch: Sequence[Listing]) -> list[ItemResult]: ...
+    def push_listings(self, batch: Sequence[Listing], *, remote_ids: Mapping[str, str] = ...) -> list[ItemResult]: ...
     def delist(self, keys: Sequence[str]) -> list[ItemResult]: ...
     def update_inventory(self, items: Sequence[tuple[str, int]]) -> list[ItemResult]: ...
     def update_price(self, items: Sequence[tuple[str, Decimal]]) -> list[ItemResult]: ...
@@ -260,3 +260,17 @@ def ok_results(keys: Sequence[str], **kwargs) -> list[ItemResult]:
 
 def failed_results(keys: Sequence[str], error: ChannelError) -> list[ItemResult]:
     return [ItemResult(key=k, ok=False, error=error) for k in keys]
+
+
+def push_each(batch: Sequence[Listing], remote_ids: Mapping[str, str],
+              push_one: Callable[[Listing, str | None], ItemResult]) -> list[ItemResult]:
+    """One platform call per listing (platforms without a batch call): create when
+    the listing has no remote id, else update; a key repeated in the batch is
+    created once and then updated.  One failing item fails alone."""
+    results, made = [], {}
+    for listing in batch:
+        result = push_one(listing, remote_ids.get(listing.key) or made.get(listing.key))
+        if result.ok and result.remote_id:
+            made[listing.key] = result.remote_id
+        results.append(result)
+    return results

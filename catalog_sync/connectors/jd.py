@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from . import jd_orders, jd_wire
 from .base import (ChannelError, ChannelEvent, ChannelOrder, ConnectorConfig, ConnectorError, ErrorKind,
                    InvalidSignature, ItemResult, Listing, OrderPage, RemoteListing, RemoteSku, TokenHolder,
-                   check_window, yuan, yuan_to_fen)
+                   check_window, push_each, yuan, yuan_to_fen)
 from .http import Transport
 
 ADD_METHOD = "jingdong.ware.write.add"                     # ✅ name [J3]; field names ❓
@@ -158,17 +158,8 @@ class JdConnector:
 
     # -- listings ------------------------------------------------------------------------
     def push_listings(self, batch: Sequence[Listing], *, remote_ids: Mapping[str, str] = {}) -> list[ItemResult]:
-        """Create (no remote id) or update (a remote id in ``remote_ids``), one call per
-        listing; never looks up before creating.  A key repeated in one batch is
-        created once and then updated."""
-        results, made = [], {}
-        for listing in batch:
-            remote_id = remote_ids.get(listing.key) or made.get(listing.key)
-            result = self._push_one(listing, remote_id)
-            if result.ok and result.remote_id:
-                made[listing.key] = result.remote_id
-            results.append(result)
-        return results
+        """Never looks up before creating (the engine does, after an unknown outcome)."""
+        return push_each(batch, remote_ids, self._push_one)
 
     def _push_one(self, listing: Listing, remote_id: str | None) -> ItemResult:
         try:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from . import pinduoduo_orders, pinduoduo_push, pinduoduo_wire as wire
 from .base import (ChannelError, ChannelEvent, ChannelOrder, ConnectorConfig, ConnectorError, ErrorKind,
                    ItemResult, Listing, OrderPage, RemoteListing, RemoteSku, TokenHolder, check_window,
-                   fen_to_yuan, yuan_to_fen)
+                   fen_to_yuan, push_each, yuan_to_fen)
 from .http import Transport
 
 CHINA = timezone(timedelta(hours=8))
@@ -155,16 +155,8 @@ class PinduoduoConnector:
 
     # -- listings ------------------------------------------------------------------------
     def push_listings(self, batch: Sequence[Listing], *, remote_ids: Mapping[str, str] = {}) -> list[ItemResult]:
-        """Create (no remote id) or update (``remote_ids``), one call per listing, no
-        lookup before creating.  A key repeated in one batch is created once."""
-        results, made = [], {}
-        for listing in batch:
-            remote_id = remote_ids.get(listing.key) or made.get(listing.key)
-            result = self._push_one(listing, remote_id)
-            if result.ok and result.remote_id:
-                made[listing.key] = result.remote_id
-            results.append(result)
-        return results
+        """Never looks up before creating (the engine does, after an unknown outcome)."""
+        return push_each(batch, remote_ids, self._push_one)
 
     def _push_one(self, listing: Listing, goods_id: str | None) -> ItemResult:
         try:

@@ -14,7 +14,12 @@ a business refusal, "timeout" → the write is committed, the answer held for
 arm ``("ok", "ok", "fail")`` to fail the third call only.
 
 Ids are emitted as JSON numbers (as JD does) so a client that parses them as
-floats would break on ids past 2**53; ``first_id`` sets where they start."""
+floats would break on ids past 2**53; ``first_id`` sets where they start.
+
+For people, ``GET /`` is the pavilion page and ``POST /_sim/orders`` places a paid
+order (``pavilion.py``); ``python -m catalog_sync.simulators.jd`` serves the demo's
+pavilion on ``DEMO_PORT`` with the demo credentials (``--state`` keeps it on disk,
+``jd_state.py``)."""
 from __future__ import annotations
 
 import argparse
@@ -28,8 +33,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from . import jd_state
 from .base import CHINA, Catalogue, Request, Response, SimItem, SimSku, Simulator, TokenBucket
 from .jd_orders import JdOrders
+from .pavilion import Pavilion, ShelfItem, ShelfSku
 
 GATEWAY_PATH = "/routerjson"
 TOKEN_PATH = "/oauth2/refresh_token"
@@ -40,6 +47,16 @@ ON_SALE, OFF_SALE = 8, 2
 CODE_THROTTLED, CODE_TIMESTAMP, CODE_SIGNATURE, CODE_TOKEN = "2", "8", "12", "19"
 CODE_INVALID = "10100001"       # a business refusal (the simulator's choice)
 CODE_NOT_FOUND = "10100015"     # no such ware / sku (the simulator's choice)
+
+# The demo's pavilion (shop/core/demo/channels.py points the channel jd-pavilion here).
+DEMO_HOST, DEMO_PORT = "127.0.0.1", 8801
+DEMO_APP_KEY, DEMO_APP_SECRET = "sim-app", "sim-secret"
+DEMO_ACCESS_TOKEN, DEMO_REFRESH_TOKEN = "sim-token", "sim-refresh"
+DEMO_TITLE = "京东特产馆（本地模拟）"
+
+WARE_STATES = {str(ON_SALE): "在售", str(OFF_SALE): "已下架"}
+ORDER_STATES = {"WAIT_SELLER_STOCK_OUT": "等待出库（已付款）", "WAIT_GOODS_RECEIVE_CONFIRM": "等待确认收货",
+                "FINISHED_L": "完成", "TRADE_CANCELED": "已取消", "LOCKED": "已锁定"}
 
 
 class SimError(Exception):
@@ -58,12 +75,17 @@ def expected_sign(params: dict[str, str], secret: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest().upper()
 
 
-class JdSimulator(JdOrders, Simulator):
+class JdSimulator(JdOrders, Pavilion, Simulator):
     name = "jd-simulator"
+    pavilion_title = DEMO_TITLE
+    platform_name = "京东（JOS）"
+    order_states = ORDER_STATES
 
-    def __init__(self, *, refresh_token: str = "sim-refresh", first_id: int = 10_000_000_000,
-                 fault_ban_seconds: int = 7, quota_ban_seconds: int = 86_400, **kwargs):
+    def __init__(self, *, refresh_token: str = DEMO_REFRESH_TOKEN, first_id: int = 10_000_000_000,
+                 fault_ban_seconds: int = 7, quota_ban_seconds: int = 86_400, state_path: str | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.state_path = state_path
         self.catalogue = Catalogue(first_id=first_id)
         self.refresh_token = refresh_token
         self.fault_ban_seconds, self.quota_ban_seconds = fault_ban_seconds, quota_ban_seconds
@@ -94,6 +116,12 @@ class JdSimulator(JdOrders, Simulator):
 
     # -- HTTP -------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
+        response = self.pavilion_handle(request) or self.gateway(request)
+        if self.state_path and request.method == "POST":
+            jd_state.state_save(self, self.state_path)
+        return response
+
+    def gateway(self, request: Request) -> Response:
         if request.path == TOKEN_PATH:
             return self.token_refresh(request.query)
         if request.path != GATEWAY_PATH:
@@ -259,17 +287,38 @@ class JdSimulator(JdOrders, Simulator):
         return {"page": {"pageNo": 1, "pageSize": size, "totalItem": len(rows), "data": rows[:size]}}
 
 
+    # -- the pavilion page ---------------------------------------------------------------------
+    def shelf(self) -> list[ShelfItem]:
+        with self.catalogue.lock:
+            items = sorted(self.catalogue.items.values(), key=lambda i: int(i.remote_id))
+            return [ShelfItem(
+                remote_id=item.remote_id, outer_id=item.outer_id, title=item.title,
+                state=WARE_STATES.get(item.state, item.state), on_sale=item.state == str(ON_SALE),
+                image=next(iter((item.payload.get("ware") or {}).get("images") or []), ""),
+                skus=tuple(ShelfSku(outer_id=sku.outer_id, remote_id=sku.remote_id, price=Decimal(sku.price),
+                                    stock=sku.quantity, spec=" ".join(str(v) for v in sku.attrs.values() if v))
+                           for sku in item.skus.values()),
+            ) for item in items]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="京东 JOS 模拟网关（本机）")
-    parser.add_argument("--port", type=int, default=8701)
-    parser.add_argument("--app-key", default="sim-app")
-    parser.add_argument("--app-secret", default="sim-secret")
-    parser.add_argument("--access-token", default="sim-token")
-    parser.add_argument("--refresh-token", default="sim-refresh")
+    parser = argparse.ArgumentParser(description="京东 JOS 模拟网关（本机），首页是模拟店铺页面")
+    parser.add_argument("--port", type=int, default=DEMO_PORT)
+    parser.add_argument("--app-key", default=DEMO_APP_KEY)
+    parser.add_argument("--app-secret", default=DEMO_APP_SECRET)
+    parser.add_argument("--access-token", default=DEMO_ACCESS_TOKEN)
+    parser.add_argument("--refresh-token", default=DEMO_REFRESH_TOKEN)
+    parser.add_argument("--title", default=DEMO_TITLE, help="店铺页面的标题")
+    parser.add_argument("--state", default=None, help="把商品和订单保存在这个 JSON 文件里（重启后继续）")
     args = parser.parse_args(argv)
     simulator = JdSimulator(app_key=args.app_key, app_secret=args.app_secret, access_token=args.access_token,
-                            refresh_token=args.refresh_token).start(args.port)
-    print(f"JD simulator listening on {simulator.url}{GATEWAY_PATH}", flush=True)
+                            refresh_token=args.refresh_token, state_path=args.state)
+    simulator.pavilion_title = args.title
+    if args.state and jd_state.state_load(simulator, args.state):
+        print(f"JD simulator: {len(simulator.catalogue.items)} wares and {len(simulator.orders.orders)} orders "
+              f"read from {args.state}", flush=True)
+    simulator.start(args.port)
+    print(f"JD simulator listening on {simulator.url}{GATEWAY_PATH}; pavilion page {simulator.url}/", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

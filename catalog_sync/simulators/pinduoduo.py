@@ -16,7 +16,8 @@ Faults (``self.faults.draw(method)``): "fail" → 52102, "throttle" → 52101,
 
 Ids are JSON numbers (``first_id`` can start them past 2**53, as PDD's ids are);
 prices are fen, order amounts yuan.  No WebSocket server: ``push_frame`` builds
-the frames a test feeds to ``parse_push``."""
+the frames a test feeds to ``parse_push``.  ``GET /`` is the pavilion page for
+people and ``POST /_sim/orders`` places a paid order (``pavilion.py``)."""
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,11 @@ import math
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .base import CHINA, Catalogue, Request, Response, SimItem, SimSku, Simulator, TokenBucket
+from .pavilion import Pavilion, ShelfItem, ShelfSku
 from .pinduoduo_orders import PddOrders
 
 GATEWAY_PATH = "/api/router"
@@ -75,8 +78,11 @@ def _json_param(params: dict[str, str], name: str) -> Any:
         raise SimError(CODE_INVALID, f"{name} 不是合法的 JSON") from None
 
 
-class PddSimulator(PddOrders, Simulator):
+class PddSimulator(PddOrders, Pavilion, Simulator):
     name = "pdd-simulator"
+    pavilion_title = "拼多多扶贫馆（本地模拟）"
+    platform_name = "拼多多"
+    order_states = {"1": "待发货（已付款）", "2": "已发货", "3": "已签收"}
 
     def __init__(self, *, refresh_token: str = "sim-refresh", first_id: int = 400_000_000_000,
                  fault_ban_seconds: int = 5, **kwargs):
@@ -113,6 +119,9 @@ class PddSimulator(PddOrders, Simulator):
 
     # -- HTTP -------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
+        page = self.pavilion_handle(request)
+        if page is not None:
+            return page
         if request.path != GATEWAY_PATH:
             return Response({"error_response": {"error_code": 404, "error_msg": "not found"}}, status=404)
         params = {k: str(v) for k, v in request.form().items()}
@@ -272,6 +281,26 @@ class PddSimulator(PddOrders, Simulator):
         size = int(params.get("page_size") or 20)
         return {"total_count": len(found), "goods_list": found[:size]}
 
+    # -- the pavilion page ---------------------------------------------------------------------
+    def shelf(self) -> list[ShelfItem]:
+        with self.catalogue.lock:
+            items = sorted(self.catalogue.items.values(), key=lambda i: int(i.remote_id))
+            shelf = []
+            for item in items:
+                try:
+                    images = json.loads(item.payload.get("carousel_gallery") or "[]")
+                except ValueError:
+                    images = []
+                shelf.append(ShelfItem(
+                    remote_id=item.remote_id, outer_id=item.outer_id, title=item.title,
+                    state="在售" if item.state == "1" else "已下架", on_sale=item.state == "1",
+                    image=str(images[0]) if isinstance(images, list) and images else "",
+                    skus=tuple(ShelfSku(outer_id=sku.outer_id, remote_id=sku.remote_id,
+                                        price=Decimal(sku.price) / 100, stock=sku.quantity)
+                               for sku in item.skus.values()),
+                ))
+            return shelf
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="拼多多开放平台模拟网关（本机）")
@@ -283,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     simulator = PddSimulator(app_key=args.client_id, app_secret=args.client_secret, access_token=args.access_token,
                              refresh_token=args.refresh_token).start(args.port)
-    print(f"Pinduoduo simulator listening on {simulator.url}{GATEWAY_PATH}", flush=True)
+    print(f"Pinduoduo simulator listening on {simulator.url}{GATEWAY_PATH}; pavilion page {simulator.url}/",
+          flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -98,11 +98,9 @@ class _LockLastOrderCreator(OrderCreator):
     def update_stock_records(self, line):
         pass
 
-    def allocate_stock(self, order):
-        lines = [line for line in order.lines.select_related("stockrecord", "product__product_class",
-                                                             "product__parent__product_class")
-                 if line.stockrecord_id is not None]
-        for line in sorted(lines, key=lambda line: line.stockrecord_id):
+    def allocate_stock(self, basket):
+        """What Oscar's ``place_order`` does with the basket lines, in stock-record order."""
+        for line in sorted(basket.all_lines(), key=lambda line: line.stockrecord_id):
             super().update_stock_records(line)
 
 
@@ -147,7 +145,7 @@ def order_create(*, basket, user, choice: DeliveryChoice, order_number, total, s
             # the locked re-check, the allocation, the quota and the batches.
             if attribute:
                 basket_stock_ensure(basket=basket, lock=True)
-                creator.allocate_stock(order)
+                creator.allocate_stock(basket)
             campaign_order_record(order=order, basket=basket)
             if attribute:
                 order_attribute(order=order)

@@ -69,6 +69,15 @@ ROLE_PERMISSIONS[CAMPAIGN_MANAGER] = ROLE_PERMISSIONS[CAMPAIGN_MANAGER] + CROWDF
 ROLE_PERMISSIONS[PROGRAMME_OFFICER] = ROLE_PERMISSIONS[PROGRAMME_OFFICER] + _codenames(
     ["view"], {"crowdfunding": ["project", "rewardtier", "projecthousehold", "projectupdate", "pledge"]})
 
+# Channel sync (catalog_sync): campaign managers run the channel dashboard (read
+# the figures, start a push or an order import, retry a dead letter); cooperative
+# staff see the listing status of their own products on the channels.
+ROLE_PERMISSIONS[CAMPAIGN_MANAGER] = ROLE_PERMISSIONS[CAMPAIGN_MANAGER] + _codenames(
+    ["view", "change"], {"catalog_sync": ["channel", "deadletter"]}) + _codenames(
+    ["view"], {"catalog_sync": ["channellisting"]})
+ROLE_PERMISSIONS[COOPERATIVE_STAFF] = ROLE_PERMISSIONS[COOPERATIVE_STAFF] + _codenames(
+    ["view"], {"catalog_sync": ["channellisting"]})
+
 
 def ensure_roles() -> dict[str, Group]:
     """Create or refresh the role groups and their permissions (idempotent)."""

@@ -353,3 +353,11 @@ OSCAR_DASHBOARD_NAVIGATION.append({  # crowdfunding (shop.crowdfunding)
     "icon": "fas fa-hand-holding-heart",
     "children": [{"label": _("众筹项目"), "url_name": "backoffice:crowdfunding-project-list"}],
 })
+OSCAR_DASHBOARD_NAVIGATION.append({  # channel sync (catalog_sync, shop.backoffice.screens.channels)
+    "label": _("渠道同步"),
+    "icon": "fas fa-sync-alt",
+    "children": [
+        {"label": _("渠道看板"), "url_name": "backoffice:channel-list"},
+        {"label": _("渠道商品状态"), "url_name": "backoffice:channel-listing-list"},
+    ],
+})

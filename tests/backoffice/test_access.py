@@ -25,6 +25,8 @@ OWN_MATRIX_PREFIXES = ISSUE_4_PREFIXES + ("campaign-",)
 OWN_MATRIX_PREFIXES += ("crowdfunding-",)
 # Pre-sale screens too (tests/presale/test_backoffice.py).
 OWN_MATRIX_PREFIXES += ("presale-",)
+# Channel sync screens too (tests/catalog_sync/dashboard/test_access.py).
+OWN_MATRIX_PREFIXES += ("channel-",)
 WRITE_ACTIONS = ("create", "update", "delete", "find", "import")
 
 

@@ -1,6 +1,7 @@
 """Every back-office screen, in menu order."""
 from .brands import BrandScreen, ProductOriginScreen
 from .campaigns import CampaignScreen
+from .channels import ChannelListingScreen, ChannelScreen
 from .crowdfunding import CrowdfundingProjectScreen
 from .delivery_rates import DeliveryRateScreen
 from .harvest import HarvestBatchScreen, PointBatchScreen
@@ -32,4 +33,6 @@ SCREENS = (
     CampaignScreen(),
     PreSaleScreen(),
     CrowdfundingProjectScreen(),
+    ChannelScreen(),
+    ChannelListingScreen(),
 )

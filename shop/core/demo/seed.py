@@ -19,6 +19,7 @@ from shop.regions.models import City, County, ServicePoint, Township, Village
 from .accounts import DEMO_PASSWORD, seed_accounts
 from .brands import seed_brands
 from .catalogue import seed_products
+from .channels import seed_channels
 from .cms_pages import seed_cms
 from .fulfilment import seed_fulfilment, waves_to_seed
 from .harvest import demo_plan, demo_products, history_exists, seed_harvest
@@ -102,6 +103,7 @@ def seed_demo(*, households=DEFAULT_HOUSEHOLDS, products=DEFAULT_PRODUCTS, out=N
     _run(report, stages, "节庆活动（年货节限量抢购）", campaign_seed_demo)
     _run(report, stages, "预售（定金与尾款）", presale_seed_demo)
     _run(report, stages, "众筹认养项目与支持者", crowdfunding_seed_demo)
+    _run(report, stages, "渠道同步（京东特产馆本地模拟）", seed_channels)
     return report
 
 
