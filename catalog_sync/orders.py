@@ -55,6 +55,7 @@ from shop.attribution.services import order_attribute
 from shop.fulfilment.statuses import AWAITING_SHIPMENT, CANCELLED
 
 from . import outbox
+from .audits import AUDIT_TOPIC, audit_event_record
 from .connectors.base import FEN, ChannelEvent, ChannelOrder, ChannelOrderLine
 from .models import ImportedOrder, OrderCursor, OutboxEntry, Platform, PushReceipt
 
@@ -448,19 +449,22 @@ def orders_import(channel, connector, *, now: datetime | None = None, overlap: t
 class PushReport:
     events: int = 0
     duplicates: int = 0
-    ignored: int = 0                # verified, but nothing for orders (e.g. a product audit)
+    audits: int = 0                 # audit results recorded on a listing in review
+    ignored: int = 0                # verified, but nothing to do (e.g. a product update notice)
     orders: list[OrderImportResult] = field(default_factory=list)
 
 
 def event_to_dict(event: ChannelEvent) -> dict:
     return {"event_id": event.event_id, "topic": event.topic, "order_id": event.order_id, "status": event.status,
+            "product_id": event.product_id, "reason": event.reason,
             "occurred_at": event.occurred_at.isoformat() if event.occurred_at else None}
 
 
 def event_from_dict(data: Mapping) -> ChannelEvent:
     occurred_at = datetime.fromisoformat(data["occurred_at"]) if data.get("occurred_at") else None
     return ChannelEvent(event_id=str(data["event_id"]), topic=data["topic"], order_id=data.get("order_id"),
-                        status=data.get("status"), occurred_at=occurred_at)
+                        status=data.get("status"), product_id=data.get("product_id"), reason=data.get("reason") or "",
+                        occurred_at=occurred_at)
 
 
 def push_verify(connector, headers: Mapping[str, str], body: bytes) -> list[ChannelEvent]:
@@ -486,10 +490,12 @@ def push_events_process(channel, connector, events: Iterable[ChannelEvent]) -> P
             except IntegrityError:   # the same event, processed meanwhile by another worker
                 report.duplicates += 1
                 continue
-            if channel_order is None:
-                report.ignored += 1
-            else:
+            if channel_order is not None:
                 report.orders.append(order_import_one(channel, channel_order))
+            elif event.topic == AUDIT_TOPIC and audit_event_record(channel, event):
+                report.audits += 1
+            else:
+                report.ignored += 1
     return report
 
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from .mapping import product_listing
 from .models import ChannelListing, OutboxEntry, SyncCall
-from .relay import LOOKUP, _Caller, _chunks
+from .audits import readback_record
+from .relay import LOOKUP, CallCounter, _Caller, _chunks
 from .selectors import channel_products_load
 
 State = ChannelListing.State
@@ -34,6 +35,7 @@ class ReconcileReport:
     stock_drift: int = 0      # listings with at least one SKU's stock different
     requeued: int = 0         # listings queued for a push
     errors: int = 0           # listings that could not be read back
+    audited: int = 0          # listings in review whose audit result was recorded
 
     @property
     def drifted(self) -> int:
@@ -61,22 +63,26 @@ def reconcile_run(channel, *, connector=None, now: datetime | None = None,
         connector = connector_for(channel)
     now = now or timezone.now()
     report = ReconcileReport(channel=channel.code)
-    caller = _Caller(channel, connector, report=_CallCounter(), sleep=sleep)
+    caller = _Caller(channel, connector, report=CallCounter(), sleep=sleep)
     rows = list(ChannelListing.objects.filter(channel=channel).exclude(remote_id="")
                 .exclude(state__in=[State.DELISTED, State.FAILED]).order_by("pk")
-                .values_list("pk", "product_id", "key"))
+                .values_list("pk", "product_id", "key", "remote_id", "state", "last_synced_at"))
     for chunk in _chunks(rows, connector.max_batch):
-        products = {data.pk: data for data in channel_products_load(channel=channel,
-                                                                     product_ids=[pid for _pk, pid, _key in chunk])}
-        wanted = {}
-        for pk, product_id, key in chunk:
+        products = {data.pk: data for data in channel_products_load(
+            channel=channel, product_ids=[row[1] for row in chunk])}
+        wanted, remote_ids, in_review = {}, {}, {}
+        for pk, product_id, key, remote_id, state, synced_at in chunk:
+            remote_ids[key] = remote_id
+            if state == State.IN_REVIEW:
+                in_review[pk] = synced_at
             listing = product_listing(products[product_id], stock_buffer=channel.stock_buffer,
                                       base_url=settings.CATALOG_SYNC_PUBLIC_URL)
             if listing.active:       # an inactive one is the relay's to delist
                 wanted[pk] = (product_id, replace(listing, key=key))
         if not wanted:
             continue
-        found, error = caller.call(LOOKUP, [listing.key for _pid, listing in wanted.values()], len(wanted))
+        found, error = caller.call(LOOKUP, [listing.key for _pid, listing in wanted.values()], len(wanted),
+                                   remote_ids={listing.key: remote_ids[listing.key] for _pid, listing in wanted.values()})
         if error is not None:
             report.errors += len(wanted)
             continue
@@ -88,6 +94,8 @@ def reconcile_run(channel, *, connector=None, now: datetime | None = None,
                 report.missing += 1
                 repairs[pk] = (product_id, (Kind.CONTENT,), True)
                 continue
+            if pk in in_review:
+                report.audited += bool(readback_record(pk, in_review[pk], have))
             price, stock = _drift(listing, have)
             report.price_drift += price
             report.stock_drift += stock
@@ -99,13 +107,6 @@ def reconcile_run(channel, *, connector=None, now: datetime | None = None,
     SyncCall.objects.bulk_create(caller.calls + [SyncCall(channel=channel, operation="reconcile",
                                                           items=report.checked, failed=report.requeued)])
     return report
-
-
-class _CallCounter:
-    """What ``_Caller`` counts calls on (the relay's report has the same attribute)."""
-
-    def __init__(self):
-        self.calls = {}
 
 
 def _requeue(channel, repairs, now) -> int:

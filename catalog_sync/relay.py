@@ -181,6 +181,13 @@ def _prepare(channel, claimed, *, base_url) -> list[_Work]:
 
 # --- 2. calls ------------------------------------------------------------------------------
 
+class CallCounter:
+    """What ``_Caller`` counts calls on, for runs other than the relay's (its report has the same attribute)."""
+
+    def __init__(self):
+        self.calls = {}
+
+
 class _Caller:
     """Makes connector calls within the rate limit and records one SyncCall each."""
 
@@ -210,6 +217,9 @@ class _Caller:
             return kwargs
         return {name: value for name, value in kwargs.items() if name in parameters}
 
+    def accepts(self, method: str, name: str) -> bool:
+        return name in self._accepted(method, {name: None})
+
     def call(self, method: str, payload, size: int, **kwargs):
         """(result, error): the connector's answer, or the error of the whole call."""
         if method != PUSH:      # push_listings(batch, remote_ids=...) is the interface itself
@@ -238,6 +248,16 @@ def _missing_result(key) -> ChannelError:
     return ChannelError(ErrorKind.UNKNOWN_OUTCOME, "no_result", f"渠道未返回 {key} 的结果")
 
 
+def merge_sku_ids(held: dict, answered) -> dict:
+    """Our SKU key → remote sku id: what the channel answered, where it gave an id ("" never
+    replaces a known id; a platform that answers "" only says the SKU is on that remote id)."""
+    merged = dict(held)
+    for key, sku_id in answered.items():
+        if sku_id or key not in merged:
+            merged[key] = str(sku_id or "")
+    return merged
+
+
 def _apply(op, pairs, results, error):
     """Hand each (key, work) its item result; SKU-level ops succeed only if all SKUs do."""
     got = {} if results is None else {item.key: item for item in results}
@@ -252,6 +272,8 @@ def _apply(op, pairs, results, error):
         elif item.ok or (op == DELIST and item.error is not None and item.error.kind == ErrorKind.NOT_FOUND):
             if op == PUSH:
                 work.push_result = item
+            elif item.remote_sku_ids:      # ids the connector had to read: the next call needs no read
+                work.row.remote_sku_ids = merge_sku_ids(work.row.remote_sku_ids, item.remote_sku_ids)
         else:
             work.fail(op, item.error or ChannelError(ErrorKind.TRANSIENT, "failed", "渠道返回失败"))
             if op == PUSH and item.remote_id and not work.row.remote_id:
@@ -263,8 +285,13 @@ def _apply(op, pairs, results, error):
 
 def _lookups(caller, works, size):
     pending = [work for work in works if work.was_unknown and not work.row.remote_id]
+    kwargs = {}
+    if pending and caller.accepts(LOOKUP, "known_ids"):
+        # A connector that must scan the platform's catalogue skips what is already ours.
+        kwargs["known_ids"] = frozenset(ChannelListing.objects.filter(channel=caller.channel)
+                                        .exclude(remote_id="").values_list("remote_id", flat=True))
     for chunk in _chunks(pending, size):
-        found, error = caller.call(LOOKUP, [work.listing.key for work in chunk], len(chunk))
+        found, error = caller.call(LOOKUP, [work.listing.key for work in chunk], len(chunk), **kwargs)
         for work in chunk:
             if error is not None:
                 work.fail(LOOKUP, error)
@@ -328,7 +355,7 @@ def _settle_success(work, report, now):
         # A channel without ids of its own (a feed) knows the listing by its key.
         row.remote_id = str(result.remote_id) if result and result.remote_id else (row.remote_id or listing.key)
         if result is not None:
-            row.remote_sku_ids = {**row.remote_sku_ids, **{k: str(v) for k, v in result.remote_sku_ids.items()}}
+            row.remote_sku_ids = merge_sku_ids(row.remote_sku_ids, result.remote_sku_ids)
             row.state = result.state if result.state in State.values else State.LIVE
         row.content_hash, row.price_hash, row.stock_hash = (listing.content_hash(), listing.price_hash(),
                                                              listing.stock_hash())

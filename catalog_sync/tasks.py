@@ -48,6 +48,8 @@ BEAT_SCHEDULE = {
                           "options": {"expires": 60}},
     "catalog-sync-orders": {"task": "catalog_sync.channels_import_orders_all", "schedule": 300.0,
                             "options": {"expires": 300}},
+    "catalog-sync-audits": {"task": "catalog_sync.channels_audits_all", "schedule": 600.0,
+                            "options": {"expires": 600}},
     "catalog-sync-reconcile": {"task": "catalog_sync.channels_reconcile_all",
                                "schedule": crontab(hour=2, minute=30),
                                "options": {"expires": 3600}},
@@ -79,11 +81,8 @@ def channel_push(self, channel_id):
     channel = _channel(channel_id)
     if channel is None:
         return
-    try:
-        from .relay import relay_run
-    except ImportError:
-        return
     from .orders import channel_connector
+    from .relay import relay_run
 
     _transient(self, lambda: relay_run(channel, connector=channel_connector(channel)))
 
@@ -118,11 +117,21 @@ def channel_reconcile(self, channel_id):
     now = timezone.now()
     if channel.platform != Platform.MERCHANT_FEED:
         _transient(self, lambda: orders_import(channel, connector, now=now, since=now - RECONCILE_SPAN))
-    try:
-        from .reconcile import reconcile_run
-    except ImportError:
-        return
+    from .reconcile import reconcile_run
+
     _transient(self, lambda: reconcile_run(channel, connector=connector))
+
+
+@shared_task(name="catalog_sync.channel_audits", **RETRYING)
+def channel_audits(self, channel_id):
+    """Read back the channel's listings in review (WeChat Shop's audit) and record the decisions."""
+    channel = _channel(channel_id)
+    if channel is None:
+        return
+    from .audits import audits_poll
+    from .orders import channel_connector
+
+    _transient(self, lambda: audits_poll(channel, connector=channel_connector(channel)))
 
 
 @shared_task(name="catalog_sync.channel_push_events", **RETRYING)
@@ -156,6 +165,16 @@ def channels_push_all():
 def channels_import_orders_all():
     for channel_id in _enabled_channel_ids(with_orders=True):
         channel_import_orders.delay(channel_id)
+
+
+@shared_task(name="catalog_sync.channels_audits_all", ignore_result=True)
+def channels_audits_all():
+    from .models import Channel, ChannelListing
+
+    in_review = ChannelListing.objects.filter(state=ChannelListing.State.IN_REVIEW).values("channel_id")
+    for channel_id in (Channel.objects.filter(is_enabled=True, pk__in=in_review)
+                       .order_by("pk").values_list("pk", flat=True)):
+        channel_audits.delay(channel_id)
 
 
 @shared_task(name="catalog_sync.channels_reconcile_all", ignore_result=True)

@@ -149,6 +149,7 @@ class RemoteListing:
     state: str
     title: str
     skus: tuple[RemoteSku, ...] = ()
+    reason: str = ""         # why the platform refused it (an audit's reject reason), if it says
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ class ChannelEvent:
     topic: str               # e.g. "order.paid", "product.audit"
     order_id: str | None = None
     status: str | None = None
+    product_id: str | None = None     # the remote product of a product event (e.g. an audit result)
+    reason: str = ""
     occurred_at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 

@@ -11,7 +11,9 @@ Remote ids for stock and price: ``pdd.goods.quantity.update`` takes the goods_id
 and our SKU outer id; ``pdd.goods.sku.price.update`` takes the goods_id and PDD's
 sku_id.  The connector remembers what it pushed or looked up, the caller may pass
 ``remote_skus`` (our SKU key → (goods_id, sku_id)), and only when neither knows
-does it resolve the SKU with one read (``LOOKUP_METHOD`` by outer id).
+does it resolve the SKU with one read (``LOOKUP_METHOD`` by outer id).  Results
+carry the ids (``remote_sku_ids``; "" where only the goods is known), which the
+engine keeps on the listing: a SKU's id is read once, not at every price change.
 
 Audit/draft (``pdd.goods.edit.goods.commit`` …) is not modelled: goods are live
 (or off sale) straight away in the simulator."""
@@ -182,7 +184,11 @@ class PinduoduoConnector:
                 return ItemResult(key=listing.key, ok=False, remote_id=goods_id, error=ChannelError(
                     ErrorKind.UNKNOWN_OUTCOME, exc.error.code,
                     _("商品已写入拼多多，但上下架失败：%(msg)s") % {"msg": exc.error.message}))
-        return ItemResult(key=listing.key, ok=True, remote_id=goods_id,
+        # goods.add answers no sku ids: the SKUs are known to be on this goods (a stock call
+        # needs no more), their sku ids are read when a price call first needs them.
+        with self._lock:
+            sku_ids = {sku.key: self._skus.get(sku.key, (goods_id, ""))[1] for sku in listing.skus}
+        return ItemResult(key=listing.key, ok=True, remote_id=goods_id, remote_sku_ids=sku_ids,
                           state="live" if listing.active else "delisted")
 
     def delist(self, keys: Sequence[str], *, remote_ids: Mapping[str, str] = {}) -> list[ItemResult]:
@@ -216,7 +222,8 @@ class PinduoduoConnector:
                         ErrorKind.NOT_FOUND, "no_sku", _("拼多多上找不到规格 %(key)s") % {"key": key})))
                     continue
                 send(key, ids, value)
-                results.append(ItemResult(key=key, ok=True, remote_id=ids[1] or ids[0]))
+                results.append(ItemResult(key=key, ok=True, remote_id=ids[1] or ids[0],
+                                          remote_sku_ids={key: ids[1]} if ids[1] else {}))
             except ValueError as exc:
                 results.append(ItemResult(key=key, ok=False, error=ChannelError(ErrorKind.INVALID, "bad_value", str(exc))))
             except ConnectorError as exc:

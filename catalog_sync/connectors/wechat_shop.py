@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -81,6 +81,9 @@ STOCK_DIFF_TYPE = 3
 LIST_PAGE_SIZE = 30           # ❓ the product list's maximum page size is not confirmed
 ORDER_PAGE_SIZE = 100         # ✅ [W3]
 DATA_TYPE_DRAFT, DATA_TYPE_BOTH = 2, 3
+# A scan stops at these (the next reads would fail the same way); other failed reads are skipped.
+STOP_SCAN = frozenset({ErrorKind.THROTTLED, ErrorKind.QUOTA_EXHAUSTED, ErrorKind.AUTH_EXPIRED, ErrorKind.CLOCK_SKEW,
+                       ErrorKind.CONFIG})
 
 
 def load_json(content: bytes) -> Any:
@@ -193,33 +196,54 @@ class WechatShopConnector:
     def _product(self, product_id: str, data_type: int = DATA_TYPE_BOTH) -> dict:
         return self.call(PRODUCT_GET, {"product_id": product_id, "data_type": data_type})
 
-    def _scan(self, products: set[str], skus: set[str], fetched: dict[str, dict]) -> None:
-        """Page the product list, reading unseen products, until every key asked for is known."""
+    def _scan(self, products: set[str], skus: set[str], fetched: dict[str, dict],
+              known: Collection[str] = ()) -> None:
+        """Page the product list, reading unseen products, until every key asked for is known.
+
+        Products in ``known`` (remote ids the caller has already matched to other keys)
+        are not read.  A read that fails is skipped and the scan goes on; if the keys are
+        still missing at the end and some read failed, the scan raises a transient error
+        rather than report them absent (absent means "create it", which would duplicate
+        a listing that was on an unread page).  What was read is kept, so the retry only
+        reads what failed."""
         def missing() -> bool:
             with self._lock:
                 return any(k not in self._products for k in products) or any(k not in self._skus for k in skus)
 
-        next_key = ""
+        next_key, unread = "", None
+        known = set(known)
         while missing():
             body = self.call(PRODUCT_LIST, {"page_size": LIST_PAGE_SIZE, "next_key": next_key})
             ids = [str(pid) for pid in body.get("product_ids") or []]
             for product_id in ids:
-                if product_id in self._seen:
+                if product_id in self._seen or product_id in known:
                     continue
-                fetched[product_id] = self._product(product_id)
+                try:
+                    fetched[product_id] = self._product(product_id)
+                except ConnectorError as exc:
+                    if exc.error.kind in STOP_SCAN:
+                        raise
+                    if exc.error.kind != ErrorKind.NOT_FOUND:
+                        unread = exc.error
+                    continue
                 self._index(product_id, fetched[product_id])
                 if not missing():
                     return
             next_key = str(body.get("next_key") or "")
             if not ids or len(ids) < LIST_PAGE_SIZE or not next_key:
-                return
+                break
+        if unread is not None and missing():
+            raise ConnectorError(ChannelError(
+                ErrorKind.TRANSIENT, unread.code, f"查找未完成：有商品读取失败（{unread.message}）",
+                retry_after=unread.retry_after))
 
-    def _product_ids(self, keys: Sequence[str], given: Mapping[str, str], fetched: dict[str, dict]) -> dict[str, str]:
+    def _product_ids(self, keys: Sequence[str], given: Mapping[str, str], fetched: dict[str, dict],
+                     known: Collection[str] = ()) -> dict[str, str]:
         wanted = {k for k in keys if not given.get(k)}
         with self._lock:
             unknown = {k for k in wanted if k not in self._products}
         if unknown:
-            self._scan(unknown, set(), fetched)
+            self._scan(unknown, set(), fetched, known)
         found = {}
         with self._lock:
             for key in keys:
@@ -369,9 +393,13 @@ class WechatShopConnector:
                     outcome[key] = ItemResult(key=key, ok=False, remote_id=product_id, error=exc.error)
         return [outcome[key] for key in dict.fromkeys(key for key, _ in items)]
 
-    def lookup(self, keys: Sequence[str]) -> dict[str, RemoteListing]:
+    def lookup(self, keys: Sequence[str], *, remote_ids: Mapping[str, str] = {},
+               known_ids: Collection[str] = ()) -> dict[str, RemoteListing]:
+        """The remote listings of ``keys`` (absent: not on the platform).  ``remote_ids``:
+        the product ids we hold for keys (read directly, no scan); ``known_ids``: product
+        ids already matched to other keys, which a scan need not read."""
         fetched: dict[str, dict] = {}
-        ids = self._product_ids(keys, {}, fetched)
+        ids = self._product_ids(keys, remote_ids, fetched, known_ids)
         found = {}
         for key in keys:
             product_id = ids.get(key)
@@ -383,7 +411,7 @@ class WechatShopConnector:
                 if exc.error.kind != ErrorKind.NOT_FOUND:
                     raise
                 self._forget(product_id)          # stale: look for the key afresh
-                product_id = self._product_ids([key], {}, fetched).get(key)
+                product_id = self._product_ids([key], {}, fetched, known_ids).get(key)
                 if not product_id:
                     continue
                 body = fetched.get(product_id) or self._product(product_id)

@@ -121,7 +121,8 @@ def message_events(message: Mapping[str, Any]) -> list[ChannelEvent]:
         word = AUDIT_STATUS.get(int(status), str(status)) if name == "product_spu_audit" and status is not None \
             else _ident(status)
         event_id = _event_id(message, name, f"{product_id}:{status}", created)
-        return [ChannelEvent(event_id=event_id, topic=topic, status=word, occurred_at=_when(created), raw=raw)]
+        return [ChannelEvent(event_id=event_id, topic=topic, status=word, product_id=product_id,
+                             reason=str(info.get("reason") or ""), occurred_at=_when(created), raw=raw)]
     return [ChannelEvent(event_id=_event_id(message, name, None, created), topic=f"wechat.{name or 'unknown'}",
                          occurred_at=_when(created), raw=raw)]
 

@@ -59,5 +59,7 @@ def remote_listing(key: str, product_id: str, body: Mapping[str, Any]) -> Remote
     skus = tuple(RemoteSku(key=str(s.get("out_sku_id") or ""), remote_id=str(s["sku_id"]),
                            price=fen_to_yuan(s.get("sale_price") or 0), quantity=int(s.get("stock_num") or 0))
                  for s in shown.get("skus") or [])
+    # ⚠️ ``audit_info.reject_reason`` on the draft: from SDK copies of the doc, not verified.
+    reason = str((draft.get("audit_info") or {}).get("reject_reason") or "") if state == "rejected" else ""
     return RemoteListing(key=key, remote_id=str(product_id), state=state,
-                         title=str((draft or online).get("title") or ""), skus=skus)
+                         title=str((draft or online).get("title") or ""), skus=skus, reason=reason)

@@ -206,6 +206,8 @@ class ProductDesk:
                 body["product"] = self._render(item, online)
             if data_type in (2, 3):
                 body["edit_product"] = self._render(item, item.payload["draft"])
+                if item.payload["edit_status"] == REJECTED:
+                    body["edit_product"]["audit_info"] = {"reject_reason": item.payload["reason"]}
             return ok(**body)
 
     def list(self, p: dict) -> dict:

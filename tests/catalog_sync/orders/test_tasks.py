@@ -35,7 +35,8 @@ def test_late_ack_redelivery_and_retry_delays_below_the_visibility_timeout():
     # A delayed retry waits in the worker unacknowledged: it must come due long
     # before Redis would hand the same message to another worker.
     assert tasks.MAX_RETRY_DELAY * 4 <= visibility
-    for task in (tasks.channel_push, tasks.channel_import_orders, tasks.channel_reconcile, tasks.channel_push_events):
+    for task in (tasks.channel_push, tasks.channel_import_orders, tasks.channel_reconcile, tasks.channel_push_events,
+                 tasks.channel_audits):
         assert (task.acks_late, task.reject_on_worker_lost, task.retry_backoff_max, task.retry_jitter) == (
             True, True, tasks.MAX_RETRY_DELAY, True)
         assert tasks.TransientChannelError in task.autoretry_for
@@ -49,6 +50,7 @@ def test_beat_schedule():
     assert {name: (entry["task"], entry["schedule"]) for name, entry in schedule.items()} == {
         "catalog-sync-push": ("catalog_sync.channels_push_all", 60.0),
         "catalog-sync-orders": ("catalog_sync.channels_import_orders_all", 300.0),
+        "catalog-sync-audits": ("catalog_sync.channels_audits_all", 600.0),
         "catalog-sync-reconcile": ("catalog_sync.channels_reconcile_all", crontab(hour=2, minute=30)),
     }
     assert set(app.tasks) >= {entry["task"] for entry in schedule.values()}
