@@ -30,7 +30,8 @@ demo: demo-data
 	$(PY) -m catalog_sync.simulators.jd --port $(JD_SIM_PORT) --state var/demo/jd-pavilion.json & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=shop.settings.dev \
-		CATALOG_SYNC_JD_PAVILION_BASE_URL=http://127.0.0.1:$(JD_SIM_PORT) CATALOG_SYNC_PUBLIC_URL=http://127.0.0.1:$(PORT) \
+		CATALOG_SYNC_JD_PAVILION_BASE_URL=http://127.0.0.1:$(JD_SIM_PORT) CATALOG_SYNC_JD_PAVILION_ORDER_LAG=0 \
+		CATALOG_SYNC_PUBLIC_URL=http://127.0.0.1:$(PORT) \
 		$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

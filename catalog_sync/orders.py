@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -109,6 +110,13 @@ def channel_connector(channel):
 
 
 def order_lag(channel) -> timedelta:
+    """How far behind now an import reads: the platform's index lag, or
+    ``CATALOG_SYNC_<CODE>_ORDER_LAG`` seconds (e.g. 0 for a local simulator)."""
+    from .channels import env_prefix
+
+    configured = os.environ.get(env_prefix(channel.code) + "ORDER_LAG", "").strip()
+    if configured:
+        return timedelta(seconds=float(configured))
     return PLATFORM_LAG.get(channel.platform, DEFAULT_LAG)
 
 

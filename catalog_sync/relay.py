@@ -40,6 +40,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from . import ratelimit
+from .bulk import rows_update
 from .connectors.base import ChannelError, ConnectorError, ErrorKind, ItemResult, Listing
 from .keys import listing_key
 from .mapping import product_listing
@@ -428,7 +429,7 @@ def _settle(channel, works, caller, report, now, rng):
                 report.deferred += 1
         row.updated_at = now
     with transaction.atomic():
-        ChannelListing.objects.bulk_update([work.row for work in works], SETTLED_FIELDS)
+        rows_update(ChannelListing, [work.row for work in works], SETTLED_FIELDS)
         if dead:
             DeadLetter.objects.bulk_create(dead)
         if done_entries:

@@ -122,3 +122,17 @@ def test_selector_queries_do_not_grow_with_products(channel):
         return len(captured)
 
     assert queries([products[0].pk]) == queries([p.pk for p in products])
+
+
+@pytest.mark.django_db
+def test_selector_links_are_the_product_pages(channel):
+    """One reverse for all products gives each one its own ``get_absolute_url``."""
+    from django.utils import translation
+
+    products = [make_product(title=f"连州菜心 {n}号") for n in range(3)]
+    products[1].slug = "lianzhou-caixin_2-gift-box"        # an underscore and digits, like the pk part
+    products[1].save()
+    loaded = channel_products_load(channel=channel, product_ids=[p.pk for p in products])
+    with translation.override("zh-hans"):
+        assert [data.path for data in loaded] == [p.get_absolute_url() for p in products]
+    assert loaded[1].path == f"/zh-hans/shop/catalogue/lianzhou-caixin_2-gift-box_{products[1].pk}/"

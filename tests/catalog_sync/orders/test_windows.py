@@ -106,3 +106,14 @@ def test_first_run_looks_back_one_day_and_stays_behind_the_clock(pdd):
     cursor = OrderCursor.objects.get(channel=pdd)
     assert (cursor.imported_until, cursor.last_run_at, cursor.last_success_at, cursor.last_error) == (
         NOW1 - timedelta(minutes=3), NOW1, NOW1, "")
+
+
+def test_the_lag_is_the_platforms_unless_the_channel_sets_its_own(monkeypatch):
+    from catalog_sync.models import Channel
+    from catalog_sync.orders import order_lag
+
+    pdd, jd = Channel(code="pdd-pavilion", platform="pinduoduo"), Channel(code="jd-pavilion", platform="jd")
+    assert (order_lag(pdd), order_lag(jd)) == (timedelta(minutes=3), timedelta(minutes=1))
+    monkeypatch.setenv("CATALOG_SYNC_JD_PAVILION_ORDER_LAG", "0")
+    monkeypatch.setenv("CATALOG_SYNC_PDD_PAVILION_ORDER_LAG", "90")
+    assert (order_lag(pdd), order_lag(jd)) == (timedelta(seconds=90), timedelta(0))
