@@ -50,6 +50,8 @@ BEAT_SCHEDULE = {
                             "options": {"expires": 300}},
     "catalog-sync-audits": {"task": "catalog_sync.channels_audits_all", "schedule": 600.0,
                             "options": {"expires": 600}},
+    "catalog-sync-prune": {"task": "catalog_sync.history_prune", "schedule": crontab(hour=3, minute=40),
+                           "options": {"expires": 3600}},
     "catalog-sync-reconcile": {"task": "catalog_sync.channels_reconcile_all",
                                "schedule": crontab(hour=2, minute=30),
                                "options": {"expires": 3600}},
@@ -181,3 +183,11 @@ def channels_audits_all():
 def channels_reconcile_all():
     for channel_id in _enabled_channel_ids():
         channel_reconcile.delay(channel_id)
+
+
+@shared_task(name="catalog_sync.history_prune", ignore_result=True)
+def history_prune():
+    """Nightly: delete processed outbox entries and old call records."""
+    from .housekeeping import history_prune as prune
+
+    prune()

@@ -52,6 +52,7 @@ def test_beat_schedule():
         "catalog-sync-orders": ("catalog_sync.channels_import_orders_all", 300.0),
         "catalog-sync-audits": ("catalog_sync.channels_audits_all", 600.0),
         "catalog-sync-reconcile": ("catalog_sync.channels_reconcile_all", crontab(hour=2, minute=30)),
+        "catalog-sync-prune": ("catalog_sync.history_prune", crontab(hour=3, minute=40)),
     }
     assert set(app.tasks) >= {entry["task"] for entry in schedule.values()}
 
