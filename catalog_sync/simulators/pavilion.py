@@ -141,8 +141,8 @@ class Pavilion:
                   for item in items for sku in item.skus}
         notice = ""
         if query.get("placed"):
-            notice = (f'<p class="notice ok">订单 {escape(query["placed"])} 已下单并付款。乡品通只导入一分钟以前的订单'
-                      "（避开平台订单索引的延迟），请一分钟后再导入。</p>")
+            notice = (f'<p class="notice ok">订单 {escape(query["placed"])} 已下单并付款，'
+                      "可在乡品通后台的渠道页面导入。</p>")
         elif query.get("error"):
             notice = f'<p class="notice error">{escape(query["error"])}</p>'
         return PAGE.format(
@@ -266,8 +266,9 @@ button[disabled] {{ background: #bbb; }}
 <label>数量 <input type="number" name="quantity" value="1" min="1" max="999" required{disabled}></label>
 <button type="submit"{disabled}>下单并付款</button>
 </form>
-<p class="hint">订单直接进入已付款、待出库状态。一分钟后在乡品通后台的渠道页面按「导入订单」（或运行
-<code>manage.py catalog_sync_orders --channel &lt;渠道代码&gt;</code>），乡品通生成订单、扣减库存并把收入归属到该批次的农户。
+<p class="hint">订单直接进入已付款、待出库状态。在乡品通后台的渠道页面按「导入订单」（或运行
+<code>manage.py catalog_sync_orders --channel &lt;渠道代码&gt;</code>），乡品通生成订单、扣减库存并把收入归属到该批次的农户
+（导入只读到渠道的延迟之前：真实平台一至三分钟，本地演示渠道为零）。
 脚本可用 <code>POST /_sim/orders</code>（JSON：<code>{{"outer_sku_id": "…", "quantity": 1}}</code>）。</p>
 </section>
 <section>
