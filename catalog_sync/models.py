@@ -202,3 +202,25 @@ class PushReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "event_id"], name="push_receipt_once")]
+
+
+class RemoteDelist(models.Model):
+    """A listing whose product was deleted here: it must come off the channel too.
+    The listing row goes with its product, so its key and remote id are kept here
+    until the channel has confirmed the delisting (``done_at``)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="remote_delists")
+    key = models.CharField(_("本店商品编码"), max_length=64)
+    remote_id = models.CharField(_("渠道商品 ID"), max_length=64, blank=True)
+    title = models.CharField(_("商品"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("已删除商品的下架")
+        verbose_name_plural = _("已删除商品的下架")
+        indexes = [models.Index(fields=["channel", "next_attempt_at"], condition=Q(done_at__isnull=True),
+                                name="remote_delist_pending")]

@@ -5,9 +5,10 @@ update with ``F()`` expressions but send ``post_save`` themselves, so order
 placement is covered by the StockRecord receiver; the stock moves of this
 project that bypass ``save()`` call ``outbox_mark`` explicitly."""
 from django.apps import apps
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 
 from . import outbox
+from .delists import remote_delists_record
 from .models import Channel, ChannelProduct, OutboxEntry
 
 Kind = OutboxEntry.Kind
@@ -17,6 +18,12 @@ DISPATCH_PREFIX = "catalog-sync-outbox"
 def product_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         outbox.outbox_mark([instance.pk], Kind.CONTENT)
+
+
+def product_deleting(sender, instance, **kwargs):
+    # Before the delete takes the product's listing rows with it.
+    if outbox.any_channel_enabled():
+        remote_delists_record([instance.pk])
 
 
 def stockrecord_saved(sender, instance, raw=False, **kwargs):
@@ -45,6 +52,7 @@ def connect():
     product = apps.get_model("catalogue", "Product")
     stockrecord = apps.get_model("partner", "StockRecord")
     post_save.connect(product_saved, sender=product, dispatch_uid=f"{DISPATCH_PREFIX}:product")
+    pre_delete.connect(product_deleting, sender=product, dispatch_uid=f"{DISPATCH_PREFIX}:product-delete")
     post_save.connect(stockrecord_saved, sender=stockrecord, dispatch_uid=f"{DISPATCH_PREFIX}:stockrecord")
     post_save.connect(channel_changed, sender=Channel, dispatch_uid=f"{DISPATCH_PREFIX}:channel-save")
     post_delete.connect(channel_changed, sender=Channel, dispatch_uid=f"{DISPATCH_PREFIX}:channel-delete")

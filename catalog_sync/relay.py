@@ -41,6 +41,7 @@ from oscar.core.loading import get_model
 
 from . import ratelimit
 from .bulk import rows_update
+from .delists import remote_delists_send
 from .connectors.base import ChannelError, ConnectorError, ErrorKind, ItemResult, Listing
 from .keys import listing_key
 from .mapping import product_listing
@@ -80,6 +81,7 @@ class RelayReport:
     price_updates: int = 0
     stock_updates: int = 0
     delisted: int = 0
+    remote_delisted: int = 0    # listings of products deleted here, taken off the channel
     deferred: int = 0           # failed, to be retried
     dead_lettered: int = 0
     calls: dict[str, int] = field(default_factory=dict)
@@ -450,6 +452,7 @@ def relay_run(channel, *, connector=None, limit: int = 500, now: datetime | None
         connector = connector_for(channel)
     now = now or timezone.now()
     report = RelayReport(channel=channel.code)
+    report.remote_delisted = remote_delists_send(channel, connector, report=report, now=now, sleep=sleep, rng=rng)
     claimed = _claim(channel, now=now, limit=limit, report=report)
     if not claimed:
         return report

@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .connectors.base import ErrorKind
-from .models import Channel, ChannelListing, ChannelProduct, DeadLetter, ImportedOrder, OutboxEntry, Platform, SyncCall
+from .models import (Channel, ChannelListing, ChannelProduct, DeadLetter, ImportedOrder, OutboxEntry, Platform,
+                     RemoteDelist, SyncCall)
 from .orders import imported_orders_needing_attention
 
 State = ChannelListing.State
@@ -213,6 +214,15 @@ def open_dead_letters(channel, limit: int = LIST_LIMIT) -> list[DeadLetter]:
     for letter in letters:
         letter.message = redact(letter.message, secrets)
     return letters
+
+
+def waiting_remote_delists(channel, limit: int = LIST_LIMIT) -> list[RemoteDelist]:
+    """Listings of products deleted here that the channel has not yet confirmed delisted."""
+    secrets = channel_secrets(channel)
+    rows = list(RemoteDelist.objects.filter(channel=channel, done_at__isnull=True).order_by("created_at", "pk")[:limit])
+    for row in rows:
+        row.last_error = redact(row.last_error, secrets)
+    return rows
 
 
 def _listings_shown(channel, queryset, limit):

@@ -66,6 +66,7 @@ class ChannelDetailView(_ChannelView):
             ],
             retry_queue=figures.retry_queue(channel),
             failed_listings=figures.failed_listings(channel),
+            remote_delists=figures.waiting_remote_delists(channel),
             latest_orders=figures.latest_imported_orders(channel),
             attention_orders=figures.orders_needing_attention(channel),
             orders_linked=orders_linked,

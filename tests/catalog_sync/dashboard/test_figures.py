@@ -198,3 +198,20 @@ def test_the_channel_list_costs_the_same_queries_with_more_channels(sync, login)
         response = client.get(bo_url("channel-list"))
     assert len(response.context["summaries"]) == 5
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_the_detail_page_lists_deleted_products_waiting_to_come_off(sync, login):
+    from catalog_sync.models import RemoteDelist
+
+    client = login(sync.world.users["operations"])
+    assert 'id="remote_delists"' not in client.get(bo_url("channel-detail", pk=sync.jd.pk)).content.decode()
+    waiting = RemoteDelist.objects.create(channel=sync.jd, key="XP-DEL-1", remote_id="10000000042",
+                                          title="梅县客家娘酒", attempts=2,
+                                          last_error=f"http_503 busy access_token={SECRETS[1]}")
+    RemoteDelist.objects.create(channel=sync.jd, key="XP-DEL-2", remote_id="10000000043", title="已下架",
+                                done_at=timezone.now())
+    html = client.get(bo_url("channel-detail", pk=sync.jd.pk)).content.decode()
+    table = html[html.index('id="remote_delists"'):html.index("</table>", html.index('id="remote_delists"'))]
+    assert re.findall(r'data-remote-delist="(\d+)"', table) == [str(waiting.pk)]
+    assert "梅县客家娘酒" in table and "10000000042" in table and "已下架" not in table
+    assert "http_503 busy access_token=******" in table and SECRETS[1] not in html
