@@ -7,27 +7,13 @@ import pytest
 from django.utils import timezone
 
 from catalog_sync.connectors.jd import UP_OR_DOWN_METHOD
-from catalog_sync.models import Channel, ChannelListing, OutboxEntry, RemoteDelist, SyncCall
+from catalog_sync.models import ChannelListing, OutboxEntry, RemoteDelist, SyncCall
 from catalog_sync.relay import relay_run
-from catalog_sync.simulators.jd import JdSimulator
 
 from .helpers import key, listed_product
+from .test_jd_simulator import jd, sim  # noqa: F401 - fixtures: the JD simulator and its channel
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sim():
-    simulator = JdSimulator().start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture
-def jd(sim):
-    return Channel.objects.create(code="jd-sim", name="京东（模拟）", platform="jd", base_url=sim.url,
-                                  app_key=sim.app_key, app_secret=sim.app_secret, access_token=sim.access_token,
-                                  refresh_token="sim-refresh", stock_buffer=0)
 
 
 def methods(sim):
