@@ -31,6 +31,9 @@ class Channel(models.Model):
     access_token = EncryptedCharField(_("Access Token"), max_length=400, blank=True, null=True)
     refresh_token = EncryptedCharField(_("Refresh Token"), max_length=400, blank=True, null=True)
     shop_id = models.CharField(_("店铺 ID"), max_length=64, blank=True)
+    # Set when a connector refreshed the tokens: from then on the tokens here win
+    # over the environment's (which still hold the first, now spent, ones).
+    tokens_refreshed_at = models.DateTimeField(_("令牌刷新时间"), null=True, blank=True)
     stock_buffer = models.PositiveIntegerField(_("库存缓冲（件）"), default=0,
                                                help_text=_("每个 SKU 留在本店、不推给该渠道的件数"))
     max_attempts = models.PositiveSmallIntegerField(_("最多尝试次数"), default=6)

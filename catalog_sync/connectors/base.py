@@ -204,6 +204,9 @@ class ConnectorConfig:
     shop_id: str = ""
     timeout: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Called with (access token, refresh token) after a refresh, so that the next
+    # connector starts from them (platforms that rotate refresh tokens refuse the old one).
+    on_tokens: Callable[[str, str], None] | None = field(default=None, compare=False, repr=False)
 
 
 @runtime_checkable
@@ -248,6 +251,12 @@ class TokenHolder:
             self._token = self._refresh()
             self.refresh_count += 1
             return self._token
+
+
+def tokens_keep(config: ConnectorConfig, access_token: str, refresh_token: str) -> None:
+    """Hand freshly refreshed tokens to whoever keeps them (the channel's encrypted fields)."""
+    if config.on_tokens is not None:
+        config.on_tokens(access_token, refresh_token)
 
 
 def check_window(connector: Connector, start: datetime, end: datetime) -> None:

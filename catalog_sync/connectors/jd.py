@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from . import jd_orders, jd_wire
 from .base import (ChannelError, ChannelEvent, ChannelOrder, ConnectorConfig, ConnectorError, ErrorKind,
                    InvalidSignature, ItemResult, Listing, OrderPage, RemoteListing, RemoteSku, TokenHolder,
-                   check_window, push_each, yuan, yuan_to_fen)
+                   check_window, push_each, tokens_keep, yuan, yuan_to_fen)
 from .http import Transport
 
 ADD_METHOD = "jingdong.ware.write.add"                     # ✅ name [J3]; field names ❓
@@ -126,6 +126,7 @@ class JdConnector:
         if response.status_code != 200 or not isinstance(body, Mapping) or not body.get("access_token"):
             raise ConnectorError(ChannelError(ErrorKind.CONFIG, "refresh_failed", _("京东令牌刷新失败，请重新授权")))
         self._refresh_value = str(body.get("refresh_token") or self._refresh_value)
+        tokens_keep(self.config, str(body["access_token"]), self._refresh_value)
         return str(body["access_token"])
 
     def classify(self, http_status: int | None, body: Any, exc: Exception | None) -> ChannelError:

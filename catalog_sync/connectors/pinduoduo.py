@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from . import pinduoduo_orders, pinduoduo_push, pinduoduo_wire as wire
 from .base import (ChannelError, ChannelEvent, ChannelOrder, ConnectorConfig, ConnectorError, ErrorKind,
                    ItemResult, Listing, OrderPage, RemoteListing, RemoteSku, TokenHolder, check_window,
-                   fen_to_yuan, push_each, yuan_to_fen)
+                   fen_to_yuan, push_each, tokens_keep, yuan_to_fen)
 from .http import Transport
 
 CHINA = timezone(timedelta(hours=8))
@@ -121,6 +121,7 @@ class PinduoduoConnector:
         if not result.get("access_token"):
             raise ConnectorError(ChannelError(ErrorKind.CONFIG, "refresh_failed", _("拼多多令牌刷新失败，请重新授权")))
         self._refresh_value = str(result.get("refresh_token") or self._refresh_value)
+        tokens_keep(self.config, str(result["access_token"]), self._refresh_value)
         return str(result["access_token"])
 
     def classify(self, http_status: int | None, body: Any, exc: Exception | None) -> ChannelError:

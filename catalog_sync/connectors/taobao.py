@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from .base import (ChannelError, ChannelEvent, ChannelOrder, ConnectorConfig, ConnectorError, ErrorKind,
-                   ItemResult, Listing, OrderPage, RemoteListing, RemoteSku, TokenHolder, check_window, yuan)
+                   ItemResult, Listing, OrderPage, RemoteListing, RemoteSku, TokenHolder, check_window, tokens_keep,
+                   yuan)
 from .http import Transport
 from .taobao_items import (ADD_METHOD, DELIST_METHOD, LOOKUP_METHOD, PRICE_METHOD, SKU_LOOKUP_METHOD,
                            STOCK_METHOD, UPDATE_METHOD, SkuRef, item_params, price_params, sku_properties,
@@ -102,6 +103,7 @@ class TaobaoConnector:
         if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
             raise ConnectorError(ChannelError(ErrorKind.CONFIG, "refresh_failed", f"刷新令牌失败：{body}"))
         self.refresh_token = body.get("refresh_token") or self.refresh_token
+        tokens_keep(self.config, str(body["access_token"]), str(self.refresh_token))
         return str(body["access_token"])
 
     def classify(self, http_status: int | None, body: Any, exc: Exception | None) -> ChannelError:

@@ -45,7 +45,7 @@ from typing import Any
 import requests
 
 from .base import (ChannelError, ChannelEvent, ChannelOrder, ConnectorConfig, ConnectorError, ErrorKind, ItemResult,
-                   Listing, OrderPage, RemoteListing, TokenHolder, check_window, yuan_to_fen)
+                   Listing, OrderPage, RemoteListing, TokenHolder, check_window, tokens_keep, yuan_to_fen)
 from .http import Transport
 from .wechat_shop_codes import AUTH_CODES, code_kind
 from .wechat_shop_messages import message_events, verify
@@ -130,6 +130,7 @@ class WechatShopConnector:
         body = self._post(TOKEN_PATH, {"grant_type": "client_credential", "appid": self.config.app_key,
                                        "secret": self.config.app_secret, "force_refresh": FORCE_REFRESH}, None)
         if body.get("access_token"):
+            tokens_keep(self.config, str(body["access_token"]), self.config.refresh_token)
             return str(body["access_token"])
         raise ConnectorError(self.classify(200, body, None))
 

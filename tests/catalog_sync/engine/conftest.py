@@ -2,6 +2,7 @@ import pytest
 
 from catalog_sync import ratelimit
 from catalog_sync.models import Channel
+from catalog_sync.simulators.pinduoduo import PddSimulator
 
 from .fake import FakeConnector
 
@@ -10,7 +11,15 @@ from .fake import FakeConnector
 def _generous_rate_limits(monkeypatch):
     """The engine tests count calls, not seconds: the limiter never makes them wait
     (its own tests set tight limits)."""
-    monkeypatch.setitem(ratelimit.RATE_LIMITS, "jd", {"*": (1_000_000, 1.0)})
+    for platform in ("jd", "pinduoduo", "wechat_shop"):
+        monkeypatch.setitem(ratelimit.RATE_LIMITS, platform, {"*": (1_000_000, 1.0)})
+
+
+@pytest.fixture
+def pdd_sim():
+    simulator = PddSimulator().start()
+    yield simulator
+    simulator.stop()
 
 
 @pytest.fixture

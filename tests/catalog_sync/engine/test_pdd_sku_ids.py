@@ -6,11 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from catalog_sync import ratelimit
 from catalog_sync.connectors.pinduoduo import GOODS_ADD, LOOKUP_METHOD, QUANTITY_UPDATE, SKU_PRICE_UPDATE
 from catalog_sync.models import Channel
 from catalog_sync.relay import merge_sku_ids, relay_run
-from catalog_sync.simulators.pinduoduo import PddSimulator
 
 from .helpers import listed_product, listing, record, sku
 
@@ -18,15 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sim():
-    simulator = PddSimulator().start()
-    yield simulator
-    simulator.stop()
+def sim(pdd_sim):
+    return pdd_sim
 
 
 @pytest.fixture
-def pdd(sim, monkeypatch):
-    monkeypatch.setitem(ratelimit.RATE_LIMITS, "pinduoduo", {"*": (1_000_000, 1.0)})
+def pdd(sim):
     return Channel.objects.create(code="pdd-sim", name="拼多多（模拟）", platform="pinduoduo", base_url=sim.url,
                                   app_key=sim.app_key, app_secret=sim.app_secret, access_token=sim.access_token,
                                   refresh_token=sim.refresh_token, stock_buffer=0)

@@ -14,7 +14,6 @@ import pytest
 from django.utils import timezone
 from oscar.core.loading import get_model
 
-from catalog_sync import ratelimit
 from catalog_sync.audits import audits_poll, readback_record
 from catalog_sync.connectors.base import ConnectorError, ErrorKind
 from catalog_sync.connectors.wechat_shop import ADD, LISTING, PRODUCT_GET, PRODUCT_LIST, UPDATE
@@ -35,11 +34,6 @@ pytestmark = pytest.mark.django_db
 PUSH_TOKEN = "xiangpin-audit-push"
 REASON = "商品标题含有夸大宣传用语"
 AUDIT_PASSED, AUDIT_REJECTED = 3, 2      # ProductSpuAudit.status (⚠️ SDK copies of the doc)
-
-
-@pytest.fixture(autouse=True)
-def _generous_wechat_limits(monkeypatch):
-    monkeypatch.setitem(ratelimit.RATE_LIMITS, "wechat_shop", {"*": (1_000_000, 1.0)})
 
 
 @pytest.fixture
