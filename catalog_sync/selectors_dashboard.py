@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,7 +122,7 @@ def _by_channel(rows, key="channel_id"):
 
 
 def channel_summaries(channels=None, *, now: datetime | None = None) -> list[ChannelSummary]:
-    """The figures of ``channels`` (default: every channel), in code order: seven queries."""
+    """The figures of ``channels`` (default: every channel), in code order: eight queries."""
     now = now or timezone.now()
     since = window_start(now)
     if channels is None:
@@ -133,6 +133,11 @@ def channel_summaries(channels=None, *, now: datetime | None = None) -> list[Cha
     for row in (ChannelListing.objects.filter(channel_id__in=ids).values("channel_id", "state")
                 .annotate(n=Count("pk")).order_by()):
         states[row["channel_id"]][row["state"]] = row["n"]
+    # Enabled but never yet claimed by a relay (no listing row): waiting for their first push too.
+    listed = ChannelListing.objects.filter(channel=OuterRef("channel"), product=OuterRef("product"))
+    for row in (ChannelProduct.objects.filter(channel_id__in=ids, is_enabled=True).exclude(Exists(listed))
+                .values("channel_id").annotate(n=Count("pk")).order_by()):
+        states[row["channel_id"]][State.PENDING] += row["n"]
     listings = _by_channel(ChannelListing.objects.filter(channel_id__in=ids).values("channel_id").annotate(
         synced=Max("last_synced_at"), retry=Count("pk", filter=retry_queue_q(now))).order_by())
     in_window = Q(at__gte=since, at__lte=now)
