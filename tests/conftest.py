@@ -5,8 +5,14 @@ from pytest_django.plugin import blocking_manager_key
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+def _media_root(settings, tmp_path_factory):
+    """A fresh MEDIA_ROOT with Oscar's "missing image" already in it, as a deployed
+    store has it.  Left to the first page that needs it, concurrent requests (the
+    flash-sale tests' threads) race to create the same symlink and all but one fail."""
+    from oscar.apps.catalogue.abstract_models import MissingProductImage
+
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))    # beside the test's own tmp_path, not in it
+    MissingProductImage()
 
 
 @pytest.fixture(autouse=True)
