@@ -142,9 +142,11 @@ class Screen:
     def url_name(self, action: str) -> str:
         return f"{self.name}-{action}"
 
-    def url(self, action: str, obj=None) -> str:
-        kwargs = {"pk": obj.pk} if obj is not None else None
-        return reverse(f"backoffice:{self.url_name(action)}", kwargs=kwargs)
+    def url(self, action: str, obj=None, **kwargs) -> str:
+        """The action's URL; ``obj`` gives ``pk``, ``kwargs`` any other URL arguments."""
+        if obj is not None:
+            kwargs["pk"] = obj.pk
+        return reverse(f"backoffice:{self.url_name(action)}", kwargs=kwargs or None)
 
     def routes(self) -> dict[str, str]:
         return {

@@ -15,7 +15,7 @@ cooperatives' view of their own products on the pavilions.
 
 No page shows a channel's credentials."""
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from catalog_sync.models import Channel, ChannelListing
@@ -85,14 +85,6 @@ class ChannelScreen(Screen):
             for action, view in view_classes.items()
         ]
 
-    def url(self, action, obj=None, **kwargs) -> str:
-        if obj is not None:
-            kwargs["pk"] = obj.pk
-        return reverse(f"backoffice:{self.url_name(action)}", kwargs=kwargs or None)
-
-    def create_url(self, user):
-        return None
-
 
 class ChannelListingScreen(Screen):
     model = ChannelListing
@@ -127,11 +119,3 @@ class ChannelListingScreen(Screen):
             path(routes["detail"], views_channels.ListingStatusDetailView.as_view(screen=self, action="detail"),
                  name=self.url_name("detail")),
         ]
-
-    def url(self, action, obj=None, **kwargs) -> str:
-        if obj is not None:
-            kwargs["pk"] = obj.pk
-        return reverse(f"backoffice:{self.url_name(action)}", kwargs=kwargs or None)
-
-    def create_url(self, user):
-        return None
